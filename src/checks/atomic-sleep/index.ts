@@ -1,0 +1,4 @@
+// Checks of the atomic-sleep family. (Filled in by the family's own modules.)
+import type { Check } from '../../engine/types.js';
+
+export const checks: Check[] = [];

@@ -1,0 +1,58 @@
+// The command-line door. Parses arguments (commander), calls the pipeline, writes the output, and
+// maps typed errors to exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input/usage.
+// Each subcommand lives in commands/<name>.ts and registers itself on the program.
+
+import { Command, CommanderError } from 'commander';
+import { InputError, UnsupportedError, EXIT } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerCheck } from './commands/check.js';
+import { registerScan } from './commands/scan.js';
+import { registerLitmus } from './commands/litmus.js';
+import { registerPresend } from './commands/presend.js';
+import { registerInbox } from './commands/inbox.js';
+
+export type CommandResult = { code: number };
+
+/** Runs the CLI; returns the exit status (never calls process.exit, so tests can drive it). */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('lockreview')
+    .description('Finds locking bugs in Linux-kernel patch series, with reproductions')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let status: number = EXIT.ok;
+  const setStatus = (code: number) => {
+    status = code;
+  };
+  registerCheck(program, setStatus);
+  registerScan(program, setStatus);
+  registerLitmus(program, setStatus);
+  registerPresend(program, setStatus);
+  registerInbox(program, setStatus);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return status;
+  } catch (err) {
+    return exitCodeFor(err);
+  }
+}
+
+/** Typed errors -> one line on stderr and an exit code. Never a stack trace for bad input. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    return EXIT.badInput; // commander already printed its one-line message
+  }
+  if (err instanceof InputError) {
+    process.stderr.write(`lockreview: ${err.toString()}\n`);
+    return EXIT.badInput;
+  }
+  if (err instanceof UnsupportedError) {
+    process.stderr.write(`lockreview: ${err.message}\n`);
+    return EXIT.badInput;
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`lockreview: internal error: ${msg}\n`);
+  if (process.env.LOCKREVIEW_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  return EXIT.internal;
+}

@@ -1,0 +1,32 @@
+// Shared by the CLI commands: format a report, decide the exit status from --fail-on.
+import type { FailOn, Report } from '../model/index.js';
+import { SEVERITY_RANK } from '../model/index.js';
+import { InputError } from '../errors.js';
+import { renderJson } from '../render/json.js';
+import { renderText } from '../render/text.js';
+import { renderSarif } from '../render/sarif.js';
+
+export type Format = 'text' | 'json' | 'sarif';
+
+export function parseFormat(s: string): Format {
+  if (s === 'text' || s === 'json' || s === 'sarif') return s;
+  throw new InputError('--format', `unknown format '${s}' (text, json, sarif)`);
+}
+
+export function parseFailOn(s: string): FailOn {
+  if (s === 'error' || s === 'warning' || s === 'info' || s === 'never') return s;
+  throw new InputError('--fail-on', `unknown level '${s}' (error, warning, info, never)`);
+}
+
+export function renderReport(report: Report, format: Format, color: boolean): string {
+  if (format === 'json') return renderJson(report);
+  if (format === 'sarif') return renderSarif(report);
+  return renderText(report, { color });
+}
+
+/** 1 when a finding that is not suppressed or triaged away reaches the --fail-on level. */
+export function exitStatus(report: Report, failOn: FailOn): number {
+  if (failOn === 'never') return 0;
+  const floor = SEVERITY_RANK[failOn];
+  return report.findings.some((f) => !f.suppressed && f.triage?.outcome !== 'drop' && SEVERITY_RANK[f.severity] >= floor) ? 1 : 0;
+}

@@ -1,0 +1,93 @@
+// The one place the stages are wired: ingest -> series -> analysis -> verdicts -> filter -> report.
+// Doors (CLI, Action, mail, git hook) call these functions and add no logic of their own.
+
+import type { Finding, Report, Series, SourceProvider } from './model/index.js';
+import { ingestInputs } from './ingest/index.js';
+import { openTree } from './diff/index.js';
+import { analyzeSeries, analyzeFiles } from './engine/index.js';
+import { loadKnowledgeBase } from './kb/index.js';
+import { allChecks } from './checks/index.js';
+import { attachVerdicts } from './litmus/index.js';
+import { applyConfig, type Config, defaultConfig } from './config/index.js';
+import { VERSION } from './version.js';
+
+export interface ReviewOptions {
+  /** A git work tree: the series is applied in a temporary worktree for whole-file analysis. */
+  tree?: string;
+  /** Whole-file access supplied by the door (presend reads git objects; the Action its checkout). */
+  sources?: SourceProvider;
+  config?: Config;
+}
+
+/** Review already-assembled series (the doors that ingest their own way call this). */
+export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {}, notes: string[] = []): Promise<Report> {
+  const t0 = performance.now();
+  const config = opts.config ?? defaultConfig();
+  const kb = await loadKnowledgeBase(config.facts);
+  const checks = allChecks();
+  const findings: Finding[] = [];
+  let functions = 0;
+  let files = 0;
+  for (const series of seriesList) {
+    let sources = opts.sources ?? null;
+    let dispose: (() => Promise<void>) | null = null;
+    if (!sources && opts.tree) {
+      const session = await openTree(opts.tree, series);
+      notes.push(...session.notes);
+      sources = session.applied.some(Boolean) ? session : null;
+      dispose = () => session.dispose();
+    }
+    try {
+      const result = await analyzeSeries(series, { sources, kb, checks });
+      findings.push(...result.findings);
+      functions += result.functions;
+      files += result.files;
+      notes.push(...result.notes);
+    } finally {
+      if (dispose) await dispose();
+    }
+  }
+  const decided = attachVerdicts(findings, notes);
+  const kept = applyConfig(decided, config);
+  return {
+    tool: { name: 'lockreview', version: VERSION },
+    series: seriesList.map((s) => ({
+      subject: s.subject,
+      messageId: s.messageId,
+      version: s.version,
+      notes: s.notes,
+      patches: s.patches.map((p) => ({
+        index: p.index,
+        total: p.total,
+        subject: p.subject,
+        messageId: p.messageId,
+        files: p.files.map((f) => f.newPath ?? f.oldPath ?? '').filter(Boolean),
+      })),
+    })),
+    findings: kept,
+    stats: { patches: seriesList.reduce((n, s) => n + s.patches.length, 0), files, functions, ms: Math.round(performance.now() - t0) },
+    notes,
+  };
+}
+
+/** `lockreview check FILE...`: ingest patch inputs and review them. */
+export async function reviewInputs(inputs: string[], opts: ReviewOptions = {}): Promise<Report> {
+  const ingested = await ingestInputs(inputs);
+  return reviewSeries(ingested.series, opts, [...ingested.notes]);
+}
+
+/** `lockreview scan PATH...`: the same checks over whole C files; everything counts as introduced. */
+export async function scanPaths(paths: string[], opts: { config?: Config } = {}): Promise<Report> {
+  const t0 = performance.now();
+  const config = opts.config ?? defaultConfig();
+  const kb = await loadKnowledgeBase(config.facts);
+  const result = await analyzeFiles(paths, { kb, checks: allChecks() });
+  const kept = applyConfig(attachVerdicts(result.findings, result.notes), config);
+  return {
+    tool: { name: 'lockreview', version: VERSION },
+    series: [],
+    findings: kept,
+    stats: { patches: 0, files: result.files, functions: result.functions, ms: Math.round(performance.now() - t0) },
+    notes: result.notes,
+  };
+}
