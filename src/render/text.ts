@@ -1,49 +1,127 @@
 // Text renderer: gcc-style `file:line: severity: message [rule-id]` lines grouped by patch, then
-// the reproduction under each. Colour only when asked (the door passes isTTY).
-import type { Finding, Report } from '../model/index.js';
+// the reproduction under each (call chain, the CPU interleaving as an aligned table the way
+// lockdep prints its "possible unsafe locking scenario", the litmus test with its verdict, the
+// splat). Pure: colour only when the caller asks (the CLI passes isTTY).
+import type { Finding, Interleaving, Report, Reproduction, Verdict } from '../model/index.js';
 
-export function renderText(report: Report, opts: { color?: boolean } = {}): string {
+export interface TextOptions {
+  color?: boolean;
+}
+
+const INDENT = '    ';
+
+export function renderText(report: Report, opts: TextOptions = {}): string {
+  const paint = painter(!!opts.color);
   const out: string[] = [];
   for (const s of report.series) {
-    if (s.notes.length) out.push(...s.notes.map((n) => `note: ${n}`));
+    for (const n of s.notes) out.push(paint.dim(`note: ${n}`));
   }
+  const patches = report.series.flatMap((s) => s.patches);
   const byPatch = new Map<number | null, Finding[]>();
   for (const f of report.findings) {
     const list = byPatch.get(f.patch) ?? [];
     list.push(f);
     byPatch.set(f.patch, list);
   }
-  for (const [patch, list] of [...byPatch].sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))) {
+  const order = [...byPatch.keys()].sort((a, b) => (a ?? 0) - (b ?? 0));
+  for (const patch of order) {
+    const list = [...(byPatch.get(patch) ?? [])].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId));
     if (patch !== null) {
-      const p = report.series.flatMap((s) => s.patches).find((x) => x.index === patch);
-      out.push(`== patch ${patch}${p ? `/${p.total}: ${p.subject}` : ''}`);
+      const p = patches.find((x) => x.index === patch);
+      out.push(paint.bold(`== patch ${patch}${p ? `/${p.total}: ${p.subject}` : ''}`));
     }
-    for (const f of list) {
-      const sev = opts.color ? colour(f.severity) : f.severity;
-      out.push(`${f.file}:${f.line}: ${sev}: ${f.message} [${f.ruleId}]${f.introduced ? '' : ' (pre-existing)'}`);
-      const r = f.reproduction;
-      if (r.chain) out.push(...r.chain.map((c, i) => `    ${'  '.repeat(i)}${c}`));
-      if (r.interleaving) {
-        out.push(`    ${r.interleaving.title}:`);
-        const w = 40;
-        out.push('    ' + r.interleaving.cpus.map((c) => c.padEnd(w)).join(''));
-        for (const st of r.interleaving.steps) out.push('    ' + ' '.repeat(w * st.cpu) + st.action);
-        out.push(`    ${r.interleaving.outcome}`);
-      }
-      if (r.litmus) {
-        out.push(`    litmus test${r.verdict ? ` (LKMM: ${r.verdict.observation} ${r.verdict.positive} ${r.verdict.negative})` : ''}:`);
-        out.push(...r.litmus.trimEnd().split('\n').map((l) => '      ' + l));
-      }
-      if (r.splat) out.push(...r.splat.trimEnd().split('\n').map((l) => '    ' + l));
-    }
+    for (const f of list) out.push(...renderFinding(f, paint));
   }
-  for (const n of report.notes) out.push(`note: ${n}`);
-  const count = report.findings.length;
-  out.push(`${count} finding${count === 1 ? '' : 's'} in ${report.stats.patches} patch${report.stats.patches === 1 ? '' : 'es'}`);
+  for (const n of report.notes) out.push(paint.dim(`note: ${n}`));
+  const active = report.findings.filter((f) => !f.suppressed && f.triage?.outcome !== 'drop');
+  const hidden = report.findings.length - active.length;
+  const p = report.stats.patches;
+  out.push(
+    `${active.length} finding${active.length === 1 ? '' : 's'} in ${p} patch${p === 1 ? '' : 'es'}` +
+      (hidden ? ` (${hidden} suppressed)` : ''),
+  );
   return out.join('\n') + '\n';
 }
 
-function colour(sev: string): string {
-  const code = sev === 'error' ? 31 : sev === 'warning' ? 33 : 36;
-  return `\x1b[1;${code}m${sev}\x1b[0m`;
+function renderFinding(f: Finding, paint: Painter): string[] {
+  const out: string[] = [];
+  const tags: string[] = [];
+  if (!f.introduced) tags.push('pre-existing');
+  if (f.suppressed) tags.push(`suppressed: ${f.suppressed.reason}`);
+  if (f.triage && f.triage.outcome !== 'keep') tags.push(`triage ${f.triage.outcome}: ${f.triage.reason}`);
+  out.push(
+    `${paint.bold(`${f.file}:${f.line}:`)} ${paint.severity(f.severity)}: ${f.message} [${f.ruleId}]` + (tags.length ? ` (${tags.join('; ')})` : ''),
+  );
+  if (f.suppressed) return out; // the user silenced it: one line, no reproduction
+  if (f.function) out.push(`${INDENT}in function ${f.function}()`);
+  out.push(...renderReproduction(f.reproduction, paint).map((l) => (l ? INDENT + l : l)));
+  return out;
+}
+
+function renderReproduction(r: Reproduction, paint: Painter): string[] {
+  const out: string[] = [];
+  if (r.chain?.length) {
+    out.push(paint.dim('call chain:'));
+    r.chain.forEach((c, i) => out.push(`  ${'  '.repeat(i)}${i ? '-> ' : ''}${c}`));
+  }
+  if (r.interleaving) out.push(...interleavingTable(r.interleaving, paint));
+  if (r.litmus) {
+    out.push(paint.dim(`litmus test${r.verdict ? ` (${verdictSummary(r.verdict)})` : ' (no verdict)'}:`));
+    out.push(...r.litmus.trimEnd().split('\n').map((l) => `  ${l}`));
+  }
+  if (r.splat) {
+    out.push(paint.dim(`splat${r.configs?.length ? ` (with ${r.configs.join(', ')})` : ''}:`));
+    out.push(...r.splat.trimEnd().split('\n').map((l) => `  ${l}`));
+  } else if (r.configs?.length) {
+    out.push(paint.dim(`seen with: ${r.configs.join(', ')}`));
+  }
+  return out;
+}
+
+/** lockdep's layout: one column per CPU, a dashed rule under the titles, one step per row. */
+export function interleavingTable(il: Interleaving, paint: Painter = painter(false)): string[] {
+  const cells = il.steps.map((s) => s.action + (s.note ? `  /* ${s.note} */` : ''));
+  const widths = il.cpus.map((cpu, i) => Math.max(cpu.length, ...il.steps.map((s, k) => (s.cpu === i ? cells[k]!.length : 0))) + 4);
+  const row = (texts: string[]) =>
+    texts
+      .map((t, i) => (i === texts.length - 1 ? t : t.padEnd(widths[i]!)))
+      .join('')
+      .trimEnd();
+  const out = [paint.dim(`${il.title}:`), ''];
+  out.push('  ' + row(il.cpus));
+  out.push('  ' + row(il.cpus.map((c) => '-'.repeat(c.length))));
+  il.steps.forEach((s, k) => {
+    const texts = il.cpus.map((_, i) => (i === s.cpu ? cells[k]! : ''));
+    out.push('  ' + row(texts));
+  });
+  out.push('');
+  if (il.outcome) out.push(`  ${paint.bold(il.outcome)}`);
+  return out;
+}
+
+/** "LKMM: Sometimes (2 of 7 executions reach the exists clause)" and what that means for the bug. */
+export function verdictSummary(v: Verdict): string {
+  const meaning =
+    v.observation === 'Never'
+      ? 'the bad outcome is forbidden'
+      : v.observation === 'Always'
+        ? 'the bad outcome is certain'
+        : 'the bad outcome is allowed';
+  const race = v.dataRace ? ', data race' : '';
+  return `${v.model}: ${v.observation}, ${meaning}; ${v.positive} of ${v.positive + v.negative} executions${race}`;
+}
+
+export interface Painter {
+  bold(s: string): string;
+  dim(s: string): string;
+  severity(s: string): string;
+}
+
+function painter(on: boolean): Painter {
+  if (!on) return { bold: (s) => s, dim: (s) => s, severity: (s) => s };
+  return {
+    bold: (s) => `\x1b[1m${s}\x1b[0m`,
+    dim: (s) => `\x1b[2m${s}\x1b[0m`,
+    severity: (s) => `\x1b[1;${s === 'error' ? 31 : s === 'warning' ? 35 : 36}m${s}\x1b[0m`,
+  };
 }
