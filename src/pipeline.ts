@@ -10,6 +10,7 @@ import { allChecks } from './checks/index.js';
 import { attachVerdicts } from './litmus/index.js';
 import { applyConfig, type Config, defaultConfig } from './config/index.js';
 import { VERSION } from './version.js';
+import { suppressFindings, seriesSuppressionText, diskSuppressionText } from './filter/index.js';
 
 export interface ReviewOptions {
   /** A git work tree: the series is applied in a temporary worktree for whole-file analysis. */
@@ -48,7 +49,10 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
     }
   }
   const decided = attachVerdicts(findings, notes);
-  const kept = applyConfig(decided, config);
+  const configured = applyConfig(decided, config);
+  // In-code `lockreview: ignore` comments; the misuse findings it adds pass the same rule settings.
+  const suppressed = await suppressFindings(configured, seriesSuppressionText(seriesList, opts.sources ?? null), { strict: config.strict });
+  const kept = [...suppressed.findings, ...applyConfig(suppressed.misuse, config)];
   return {
     tool: { name: 'lockreview', version: VERSION },
     series: seriesList.map((s) => ({
@@ -82,7 +86,9 @@ export async function scanPaths(paths: string[], opts: { config?: Config } = {})
   const config = opts.config ?? defaultConfig();
   const kb = await loadKnowledgeBase(config.facts);
   const result = await analyzeFiles(paths, { kb, checks: allChecks() });
-  const kept = applyConfig(attachVerdicts(result.findings, result.notes), config);
+  const configured = applyConfig(attachVerdicts(result.findings, result.notes), config);
+  const suppressed = await suppressFindings(configured, diskSuppressionText(), { strict: config.strict });
+  const kept = [...suppressed.findings, ...applyConfig(suppressed.misuse, config)];
   return {
     tool: { name: 'lockreview', version: VERSION },
     series: [],

@@ -30,6 +30,8 @@ export interface Config {
   exclude: string[];
   facts: ExtraFacts;
   llm: LlmConfig;
+  /** Report in-code suppressions that matched no finding (--strict). */
+  strict?: boolean;
   /** Where the config came from, for messages. */
   source: string;
 }
