@@ -10,4 +10,8 @@ function readVersion(): string {
   }
 }
 
-export const VERSION: string = readVersion();
+// The Action bundle (scripts/build-action.mjs) fixes the version at build time with esbuild's
+// `define`: inside dist/ there is no package.json one level up to read.
+declare const __LOCKREVIEW_VERSION__: string | undefined;
+
+export const VERSION: string = typeof __LOCKREVIEW_VERSION__ === 'string' ? __LOCKREVIEW_VERSION__ : readVersion();

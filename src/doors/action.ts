@@ -1,0 +1,286 @@
+// The GitHub Action door (action.yml runs the esbuild bundle of this file). Thin: it reads the
+// inputs and the event, turns the pull request into a Series (ingest/github-pr.ts), reviews it with
+// the same pipeline as the CLI over the checked-out tree, and hands the report to the renderers and
+// to post/github.ts. It talks to the runner through its documented files and commands only:
+// INPUT_* variables, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and `::error file=...::` annotations.
+//
+// Modes: review (one PR review per run), sarif (write SARIF, no posting), both. When the token
+// cannot post (403/404: a fork's pull_request run has a read-only token) the run does not fail on
+// that: it writes SARIF, the job summary and annotations, and exits per fail-on.
+// The token is given to octokit and nowhere else; API errors are printed as status + endpoint.
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { InputError, UnsupportedError, EXIT } from '../errors.js';
+import type { FailOn, Finding, Report } from '../model/index.js';
+import { SEVERITY_RANK } from '../model/index.js';
+import { reviewSeries } from '../pipeline.js';
+import { loadConfigFor } from '../config/load.js';
+import type { Config } from '../config/index.js';
+import { renderText } from '../render/text.js';
+import { renderSarif } from '../render/sarif.js';
+import { activeFindings, planReview, type ReviewPlan } from '../render/github-review.js';
+import { createGitHubClient, GitHubApiError, postReview, readPriorReviews, type PullRequestRef } from '../post/github.js';
+import { checkoutSources, mergeBaseIn, readPullRequest, seriesFromPullRequest } from '../ingest/github-pr.js';
+import { VERSION } from '../version.js';
+
+type Mode = 'review' | 'sarif' | 'both';
+type Env = Record<string, string | undefined>;
+
+interface ActionInputs {
+  token: string;
+  failOn: FailOn | null; // null: the config's
+  mode: Mode;
+  sarifFile: string;
+  configPath: string | null;
+  llmUrl: string | null;
+  llmModel: string | null;
+  llmApiKey: string | null;
+}
+
+/** `core.getInput` semantics: INPUT_<NAME upper-cased, spaces as _>, trimmed, '' when unset. */
+export function getInput(env: Env, name: string): string {
+  return (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+}
+
+export function readInputs(env: Env): ActionInputs {
+  const failOn = getInput(env, 'fail-on');
+  if (failOn && !['error', 'warning', 'info', 'never'].includes(failOn)) {
+    throw new InputError('fail-on', `unknown level '${failOn}' (error, warning, info, never)`);
+  }
+  const mode = getInput(env, 'mode') || 'review';
+  if (mode !== 'review' && mode !== 'sarif' && mode !== 'both') throw new InputError('mode', `unknown mode '${mode}' (review, sarif, both)`);
+  return {
+    token: getInput(env, 'github-token') || env.GITHUB_TOKEN || '',
+    failOn: (failOn || null) as FailOn | null,
+    mode,
+    sarifFile: getInput(env, 'sarif-file') || 'lockreview.sarif',
+    configPath: getInput(env, 'config') || null,
+    llmUrl: getInput(env, 'llm-url') || null,
+    llmModel: getInput(env, 'llm-model') || null,
+    llmApiKey: getInput(env, 'llm-api-key') || null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runner protocol: workflow commands, outputs, job summary.
+
+function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** GitHub shows at most 10 annotations of each type per step; the rest are counted in the summary. */
+export const ANNOTATIONS_PER_TYPE = 10;
+
+export function annotations(findings: Finding[]): { lines: string[]; omitted: number } {
+  const kind = (f: Finding) => (f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice');
+  const used: Record<string, number> = { error: 0, warning: 0, notice: 0 };
+  const lines: string[] = [];
+  let omitted = 0;
+  const ordered = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.file.localeCompare(b.file) || a.line - b.line);
+  for (const f of ordered) {
+    const k = kind(f);
+    if (used[k]! >= ANNOTATIONS_PER_TYPE) {
+      omitted++;
+      continue;
+    }
+    used[k]!++;
+    const props = [`file=${escapeProperty(f.file)}`, `line=${f.line}`];
+    if (f.endLine > f.line) props.push(`endLine=${f.endLine}`);
+    props.push(`title=${escapeProperty(`lockreview/${f.ruleId}`)}`);
+    lines.push(`::${k} ${props.join(',')}::${escapeData(f.message)}`);
+  }
+  return { lines, omitted };
+}
+
+function setOutput(env: Env, name: string, value: string): void {
+  if (!env.GITHUB_OUTPUT) return;
+  const delim = `lockreview_${randomBytes(8).toString('hex')}`;
+  appendFileSync(env.GITHUB_OUTPUT, `${name}<<${delim}\n${value}\n${delim}\n`);
+}
+
+function appendSummary(env: Env, markdown: string): void {
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, markdown.endsWith('\n') ? markdown : markdown + '\n');
+}
+
+/** Written whole or not at all. */
+function writeAtomically(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event.
+
+interface PullRequestEvent {
+  pr: PullRequestRef;
+  title: string;
+  body: string | null;
+  baseSha: string;
+  headSha: string;
+}
+
+export function readEvent(env: Env): PullRequestEvent {
+  const name = env.GITHUB_EVENT_NAME ?? '';
+  if (name !== 'pull_request') {
+    throw new InputError('GITHUB_EVENT_NAME', `lockreview reviews pull_request events, not '${name || '(unset)'}' (see docs/github-action.md for workflow_run)`);
+  }
+  const path = env.GITHUB_EVENT_PATH;
+  if (!path) throw new InputError('GITHUB_EVENT_PATH', 'not set: run inside a GitHub Actions job');
+  let event: Record<string, any>;
+  try {
+    event = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError(path, `cannot read the event: ${(err as Error).message}`);
+  }
+  const pr = event.pull_request;
+  const sha = /^[0-9a-f]{40}$/;
+  if (!pr || typeof pr.number !== 'number' || !sha.test(pr.head?.sha ?? '') || !sha.test(pr.base?.sha ?? '')) {
+    throw new InputError(path, 'not a pull_request event payload (pull_request.number, head.sha, base.sha)');
+  }
+  const full: string = event.repository?.full_name ?? pr.base?.repo?.full_name ?? env.GITHUB_REPOSITORY ?? '';
+  const [owner, repo] = full.split('/');
+  if (!owner || !repo) throw new InputError(path, 'no repository owner/name in the event');
+  return { pr: { owner, repo, number: pr.number }, title: String(pr.title ?? ''), body: pr.body ?? null, baseSha: pr.base.sha, headSha: pr.head.sha };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function runAction(env: Env = process.env): Promise<number> {
+  const inputs = readInputs(env);
+  const event = readEvent(env);
+  const workspace = resolve(env.GITHUB_WORKSPACE || process.cwd());
+  const log = (line: string) => process.stdout.write(line + '\n');
+  const client = createGitHubClient({
+    token: inputs.token,
+    baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
+    userAgent: `lockreview/${VERSION}`,
+    log: (line) => process.stderr.write(line + '\n'),
+  });
+  if (!inputs.token && inputs.mode !== 'sarif') throw new InputError('github-token', 'no token: pass github-token (defaults to the workflow token)');
+
+  const config = await loadConfigFor({ configPath: inputs.configPath ? resolve(workspace, inputs.configPath) : undefined, repoRoot: workspace });
+  applyLlmInputs(config, inputs, env);
+  const failOn: FailOn = inputs.failOn ?? config.failOn;
+
+  const data = await readPullRequest(client, event.pr, event);
+  const mergeBase = (await mergeBaseIn(workspace, event.baseSha, event.headSha)) ?? data.commits[0]?.parents[0] ?? event.baseSha;
+  const pr = seriesFromPullRequest(data, mergeBase);
+  const sources = checkoutSources(workspace, mergeBase, pr.shas);
+  const report = await reviewSeries([pr.series], { sources, config }, [...pr.notes]);
+  process.stdout.write(renderText(report));
+
+  const active = activeFindings(report);
+  setOutput(env, 'findings', String(active.length));
+
+  const sarifPath = isAbsolute(inputs.sarifFile) ? inputs.sarifFile : join(workspace, inputs.sarifFile);
+  const shownSarif = relative(workspace, sarifPath) || sarifPath;
+  let sarifWritten = false;
+  const writeSarif = () => {
+    if (sarifWritten) return;
+    writeAtomically(sarifPath, renderSarif(report));
+    sarifWritten = true;
+    setOutput(env, 'sarif-file', sarifPath);
+    log(`lockreview: SARIF written to ${shownSarif}`);
+  };
+  if (inputs.mode !== 'review') writeSarif();
+
+  let annotate = inputs.mode === 'sarif';
+  let plan: ReviewPlan | null = null;
+  let fallbackNote = '';
+  if (inputs.mode !== 'sarif') {
+    const prior = await readPriorReviews(client, event.pr);
+    plan = planReview({ report, headSha: event.headSha, commentable: pr.commentable, prior, sarifFile: inputs.mode === 'both' ? shownSarif : null });
+    if (!plan.post) {
+      log(`lockreview: nothing new to post (head ${event.headSha.slice(0, 12)} already reviewed with the same findings)`);
+    } else {
+      const outcome = await postReview(client, event.pr, { commitId: event.headSha, body: plan.body, comments: plan.comments });
+      if (outcome.posted) {
+        log(`lockreview: posted review ${outcome.id} with ${plan.comments.length} inline comment${plan.comments.length === 1 ? '' : 's'}`);
+        setOutput(env, 'review-id', String(outcome.id));
+      } else {
+        // A read-only token (fork PR on pull_request): report through the runner instead.
+        fallbackNote = `Could not post the review (${outcome.error.status} ${outcome.error.endpoint}): the token is read-only, as on a pull request from a fork. Findings are reported as annotations and SARIF; see docs/github-action.md for the two-stage workflow that posts reviews for forks.`;
+        process.stderr.write(`lockreview: ${fallbackNote}\n`);
+        writeSarif();
+        annotate = true;
+      }
+    }
+  }
+
+  const summary = plan?.summary ?? planReview({ report, headSha: event.headSha, commentable: pr.commentable, prior: { states: [], commented: new Set() }, sarifFile: shownSarif }).summary;
+  let tail = fallbackNote ? `\n> ${fallbackNote}\n` : '';
+  if (annotate && active.length) {
+    const a = annotations(active);
+    for (const line of a.lines) process.stdout.write(line + '\n');
+    if (a.omitted) tail += `\n${a.omitted} more finding${a.omitted === 1 ? ' is' : 's are'} not annotated (GitHub shows ${ANNOTATIONS_PER_TYPE} per type per step); all are in the SARIF file.\n`;
+  }
+  appendSummary(env, summary + tail);
+  return exitStatus(report, failOn);
+}
+
+function exitStatus(report: Report, failOn: FailOn): number {
+  if (failOn === 'never') return EXIT.ok;
+  const floor = SEVERITY_RANK[failOn];
+  return activeFindings(report).some((f) => SEVERITY_RANK[f.severity] >= floor) ? EXIT.findings : EXIT.ok;
+}
+
+function applyLlmInputs(config: Config, inputs: ActionInputs, env: Env): void {
+  // Off unless a URL is given. The key travels by environment variable name, never in the config.
+  if (!inputs.llmUrl) return;
+  config.llm.url = inputs.llmUrl;
+  if (inputs.llmModel) config.llm.model = inputs.llmModel;
+  if (inputs.llmApiKey) {
+    env.LOCKREVIEW_LLM_API_KEY = inputs.llmApiKey;
+    process.env.LOCKREVIEW_LLM_API_KEY = inputs.llmApiKey;
+    config.llm.keyEnv = 'LOCKREVIEW_LLM_API_KEY';
+  }
+}
+
+/** Typed errors -> one line (as a workflow error command too) and an exit code; no stack. */
+export function reportFailure(err: unknown, token: string): number {
+  const clean = (s: string) => (token ? s.split(token).join('***') : s);
+  let line: string;
+  let code: number;
+  if (err instanceof InputError) {
+    line = `lockreview: ${err.toString()}`;
+    code = EXIT.badInput;
+  } else if (err instanceof UnsupportedError) {
+    line = `lockreview: ${err.message}`;
+    code = EXIT.badInput;
+  } else if (err instanceof GitHubApiError) {
+    line = `lockreview: GitHub API error: ${err.status} ${err.endpoint}${err.detail ? `: ${err.detail}` : ''}`;
+    code = EXIT.internal;
+  } else {
+    line = `lockreview: internal error: ${err instanceof Error ? err.message : String(err)}`;
+    code = EXIT.internal;
+  }
+  line = clean(line);
+  process.stderr.write(line + '\n');
+  process.stdout.write(`::error::${escapeData(line)}\n`);
+  return code;
+}
+
+// Entry point when run as the bundle (or directly with tsx).
+const isMain = !!process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (isMain) {
+  runAction(process.env).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.exitCode = reportFailure(err, readInputsSafe(process.env).token);
+    },
+  );
+}
+
+function readInputsSafe(env: Env): { token: string } {
+  return { token: getInput(env, 'github-token') || env.GITHUB_TOKEN || '' };
+}
