@@ -1,7 +1,268 @@
-// Interprocedural summaries: may sleep, acquires L, enters/synchronizes SRCU S, one or two call
-// levels deep. (Being built: see issue 8.)
-import type { FunctionModel, FunctionSummary, KnowledgeBase } from './types.js';
+// Interprocedural summaries: may sleep, may sleep on PREEMPT_RT, acquires L, enters / waits for
+// SRCU S. Computed once over every FunctionModel of the series (or scanned files), then used by
+// checks at call sites: `spin_lock(&a); helper();` counts as sleeping under `a` when helper()
+// (or a function it calls) sleeps.
+//
+// Approach: each function's direct facts come from its own call events, read through the
+// knowledge base (a primitive's op/kind/sleeps/sleepsOnRT/gfpArg; a lock of a sleeping kind).
+// Facts then flow from callees to callers over calls to functions visible in the units, at most
+// MAX_DEPTH calls deep, so that a chain reads `helper() -> mutex_lock()`. A callee that forwards
+// its own gfp_t parameter to an allocator sleeps when its caller passes a sleeping mask there.
+//
+// Blind spots: function pointers and callees defined outside the units; sleeping that depends on a
+// run-time condition (`if (blocking) mutex_lock()`, `might_sleep_if()`), which is taken as "may
+// sleep" when unconditional in the text and ignored otherwise only for gfp masks held in
+// variables; same-named static functions of different files are merged by name (first definition
+// wins, whole definitions before hunk fragments).
 
-export function computeSummaries(_fns: readonly FunctionModel[], _kb: KnowledgeBase): Map<string, FunctionSummary> {
-  return new Map();
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { CallEvent, FunctionModel, FunctionSummary, KnowledgeBase, LockKind, Primitive } from './types.js';
+import { lockClassOf, normaliseExpr } from './lock-class.js';
+
+/** How deep facts flow through calls: a fact two calls away still counts at the call site. */
+export const MAX_DEPTH = 2;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends ReadonlyArray<infer E> ? E[] : T[K] };
+
+/** A FunctionSummary plus the facts only the sleep checks read. */
+export interface SleepSummary extends FunctionSummary {
+  /** The function sleeps iff its caller passes a sleeping gfp mask in parameter `arg`. */
+  gfpParam: { arg: number; chain: string[]; line: number } | null;
+}
+
+export function isSleepSummary(s: FunctionSummary | undefined): s is SleepSummary {
+  return !!s && 'gfpParam' in s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// gfp masks (rules/gfp.yaml)
+
+const gfpSchema = z.object({ sleeping: z.array(z.string()), atomic: z.array(z.string()), strippers: z.array(z.string()) });
+let gfpFacts: z.infer<typeof gfpSchema> | null = null;
+
+function gfp(): z.infer<typeof gfpSchema> {
+  if (gfpFacts) return gfpFacts;
+  const path = fileURLToPath(new URL('../../rules/gfp.yaml', import.meta.url));
+  const parsed = gfpSchema.safeParse(parseYaml(readFileSync(path, 'utf8')));
+  if (!parsed.success) throw new Error(`rules/gfp.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  gfpFacts = parsed.data;
+  return gfpFacts;
+}
+
+/** Whether a gfp mask expression may sleep: true (GFP_KERNEL ...), false (GFP_ATOMIC ...), or
+ *  null when it cannot be read (a variable, a conditional naming both kinds). */
+export function gfpMaySleep(mask: string | undefined): boolean | null {
+  if (mask == null) return null;
+  const facts = gfp();
+  const words = new Set(mask.match(/\b\w+\b/g) ?? []);
+  const sleeping = facts.sleeping.some((w) => words.has(w));
+  const atomic = facts.atomic.some((w) => words.has(w));
+  const stripped = facts.strippers.some((w) => new RegExp(`~\\s*\\(?\\s*${w}`).test(mask));
+  if (sleeping && !atomic && !stripped) return true;
+  if (atomic && !sleeping) return false;
+  if (stripped) return false;
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct facts of one call
+
+export type SleepLevel = 'always' | 'rt';
+
+const SLEEPING_KINDS: ReadonlySet<LockKind> = new Set(['mutex', 'rwsem', 'semaphore']);
+const RT_SLEEPING_KINDS: ReadonlySet<LockKind> = new Set(['spinlock', 'rwlock', 'local_lock']);
+
+/** The primitive a call is, through wrappers. */
+export function primitiveOf(ev: CallEvent, kb: KnowledgeBase): Primitive | undefined {
+  return ev.primitive ?? kb.primitive(ev.callee) ?? kb.wrappers().get(ev.callee);
+}
+
+/** The kind of the lock a lock call takes, corrected by the declared type the engine saw. */
+export function lockKindOf(ev: CallEvent, p: Primitive, fn: FunctionModel): LockKind | undefined {
+  const held = heldLockTakenBy(ev, fn);
+  return held?.kind ?? p.kind;
+}
+
+/** Whether a call may sleep by itself: on every config, only on PREEMPT_RT, or not at all. */
+export function directSleep(ev: CallEvent, kb: KnowledgeBase, fn: FunctionModel): SleepLevel | null {
+  const p = primitiveOf(ev, kb);
+  if (!p) return null;
+  if (p.op === 'lock') {
+    if (p.trySuccess != null) return null;
+    const kind = lockKindOf(ev, p, fn);
+    if (kind && SLEEPING_KINDS.has(kind)) return 'always';
+    if (kind && RT_SLEEPING_KINDS.has(kind)) return 'rt';
+    return p.sleeps ? 'always' : p.sleepsOnRT ? 'rt' : null;
+  }
+  if (p.op === 'trylock' || p.op === 'unlock') return null;
+  if (p.op === 'srcu-sync' || p.op === 'srcu-barrier') return 'always';
+  if (p.gfpArg != null) {
+    if (gfpMaySleep(ev.args[p.gfpArg]) === true) return 'always';
+    return p.sleepsOnRT ? 'rt' : null;
+  }
+  if (p.sleeps) return 'always';
+  if (p.sleepsOnRT) return 'rt';
+  return null;
+}
+
+/** The HeldLock the engine recorded for a lock call (seen in the context of a later event or exit). */
+export function heldLockTakenBy(ev: CallEvent, fn: FunctionModel) {
+  const match = (l: { line: number; via: string }) => l.line === ev.line && l.via === ev.callee;
+  const i = fn.events.indexOf(ev);
+  for (let j = i + 1; j < fn.events.length && j < i + 40; j++) {
+    const l = fn.events[j]!.ctx.locks.find(match);
+    if (l) return l;
+  }
+  for (const x of fn.exits) {
+    const l = x.ctx.locks.find(match);
+    if (l) return l;
+  }
+  return undefined;
+}
+
+/** Lock class of a lock/srcu argument as seen from inside `fn`. */
+export function classOf(arg: string, fn: FunctionModel): string {
+  const expr = normaliseExpr(arg);
+  return lockClassOf(expr, (name) => fn.locals.get(name) ?? fn.params.get(name));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summaries
+
+interface Direct {
+  sleep: { chain: string[]; line: number } | null;
+  sleepRT: { chain: string[]; line: number } | null;
+  gfpParam: SleepSummary['gfpParam'];
+  acquires: FunctionSummary['acquires'][number][];
+  srcuReadSides: FunctionSummary['srcuReadSides'][number][];
+  srcuSyncs: FunctionSummary['srcuSyncs'][number][];
+  calls: CallEvent[];
+}
+
+const ACQUIRE_KINDS_EXCLUDED: ReadonlySet<LockKind> = new Set(['rcu', 'seqcount_write', 'bitlock', 'srcu']);
+
+function directFacts(fn: FunctionModel, kb: KnowledgeBase): Direct {
+  const d: Direct = { sleep: null, sleepRT: null, gfpParam: null, acquires: [], srcuReadSides: [], srcuSyncs: [], calls: [] };
+  const paramNames = [...fn.params.keys()];
+  for (const ev of fn.events) {
+    if (ev.kind !== 'call') continue;
+    const p = primitiveOf(ev, kb);
+    if (!p) {
+      d.calls.push(ev);
+      continue;
+    }
+    const level = directSleep(ev, kb, fn);
+    if (level === 'always' && !d.sleep) d.sleep = { chain: [ev.callee], line: ev.line };
+    if (level === 'rt' && !d.sleepRT) d.sleepRT = { chain: [ev.callee], line: ev.line };
+    if (p.gfpArg != null && !d.gfpParam && level !== 'always') {
+      const mask = ev.args[p.gfpArg]?.trim() ?? '';
+      const idx = paramNames.indexOf(mask);
+      if (idx >= 0) d.gfpParam = { arg: idx, chain: [ev.callee], line: ev.line };
+    }
+    if (p.op === 'lock' && p.trySuccess == null && p.lockArg != null) {
+      const arg = ev.args[p.lockArg];
+      const kind = lockKindOf(ev, p, fn);
+      if (arg != null && kind && !ACQUIRE_KINDS_EXCLUDED.has(kind)) {
+        const held = heldLockTakenBy(ev, fn);
+        d.acquires.push({ lockClass: held?.lockClass ?? classOf(arg, fn), kind, mode: p.mode ?? 'exclusive', chain: [ev.callee], line: ev.line });
+      }
+    }
+    if (p.op === 'srcu-read-lock' && p.lockArg != null && ev.args[p.lockArg] != null) {
+      d.srcuReadSides.push({ ssp: normaliseExpr(ev.args[p.lockArg]!), chain: [ev.callee], line: ev.line });
+    }
+    if (p.op === 'srcu-sync' && p.lockArg != null && ev.args[p.lockArg] != null) {
+      d.srcuSyncs.push({ ssp: normaliseExpr(ev.args[p.lockArg]!), chain: [ev.callee], line: ev.line });
+    }
+  }
+  return d;
+}
+
+/** A callee's lock written through one of its untyped parameters (`p->lock`) is, at the call
+ *  site, the lock of the argument passed there (`dev->lock`); typed classes and globals stay. */
+export function rebase(lockClass: string, callee: FunctionModel, ev: CallEvent, caller: FunctionModel): string {
+  const m = /^([A-Za-z_]\w*)((?:->|\.).+)$/.exec(lockClass);
+  if (!m) return lockClass;
+  const idx = [...callee.params.keys()].indexOf(m[1]!);
+  if (idx < 0 || ev.args[idx] == null) return lockClass;
+  if (/\bstruct\s+\w+/.test(callee.params.get(m[1]!) ?? '')) return lockClass; // typed: already a class
+  const arg = normaliseExpr(ev.args[idx]!);
+  if (!/^[\w>.\-[\]]+$/.test(arg)) return lockClass;
+  return classOf(`${arg}${m[2]}`, caller);
+}
+
+/** Prefer whole definitions over hunk fragments, and the first of equals. */
+function pickDefinitions(fns: readonly FunctionModel[]): Map<string, FunctionModel> {
+  const byName = new Map<string, FunctionModel>();
+  for (const fn of fns) {
+    const have = byName.get(fn.name);
+    if (!have || (have.partial && !fn.partial)) byName.set(fn.name, fn);
+  }
+  return byName;
+}
+
+export function computeSummaries(fns: readonly FunctionModel[], kb: KnowledgeBase): Map<string, FunctionSummary> {
+  const defs = pickDefinitions(fns);
+  const direct = new Map<string, Direct>();
+  for (const [name, fn] of defs) direct.set(name, directFacts(fn, kb));
+
+  const memo = new Map<string, SleepSummary>();
+  const summarize = (name: string, depth: number, stack: string[]): SleepSummary | null => {
+    const fn = defs.get(name);
+    const d = direct.get(name);
+    if (!fn || !d) return null;
+    const key = `${name}@${depth}`;
+    const hit = memo.get(key);
+    if (hit) return hit;
+    const s: Mutable<SleepSummary> = {
+      name,
+      file: fn.unit.file,
+      maySleep: d.sleep,
+      maySleepOnRT: d.sleepRT,
+      gfpParam: d.gfpParam,
+      acquires: [...d.acquires],
+      srcuReadSides: [...d.srcuReadSides],
+      srcuSyncs: [...d.srcuSyncs],
+    };
+    if (depth > 0) {
+      for (const ev of d.calls) {
+        if (ev.callee === name || stack.includes(ev.callee)) continue;
+        const callee = summarize(ev.callee, depth - 1, [...stack, name]);
+        if (!callee) continue;
+        const via = (c: { chain: string[]; line: number }) => ({ chain: [ev.callee, ...c.chain], line: ev.line });
+        let calleeSleep = callee.maySleep;
+        if (!calleeSleep && callee.gfpParam && gfpMaySleep(ev.args[callee.gfpParam.arg]) === true) calleeSleep = callee.gfpParam;
+        if (!s.maySleep && calleeSleep) s.maySleep = via(calleeSleep);
+        if (!s.maySleepOnRT && callee.maySleepOnRT) s.maySleepOnRT = via(callee.maySleepOnRT);
+        if (!s.gfpParam && callee.gfpParam) {
+          const idx = [...fn.params.keys()].indexOf(ev.args[callee.gfpParam.arg]?.trim() ?? '');
+          if (idx >= 0) s.gfpParam = { arg: idx, ...via(callee.gfpParam) };
+        }
+        const calleeFn = defs.get(ev.callee)!;
+        for (const a of callee.acquires) {
+          const lockClass = rebase(a.lockClass, calleeFn, ev, fn);
+          if (!s.acquires.some((x) => x.lockClass === lockClass)) s.acquires.push({ ...a, lockClass, ...via(a) });
+        }
+        for (const r of callee.srcuReadSides) {
+          const ssp = rebase(r.ssp, calleeFn, ev, fn);
+          if (!s.srcuReadSides.some((x) => x.ssp === ssp)) s.srcuReadSides.push({ ...r, ssp, ...via(r) });
+        }
+        for (const r of callee.srcuSyncs) {
+          const ssp = rebase(r.ssp, calleeFn, ev, fn);
+          if (!s.srcuSyncs.some((x) => x.ssp === ssp)) s.srcuSyncs.push({ ...r, ssp, ...via(r) });
+        }
+      }
+    }
+    memo.set(key, s);
+    return s;
+  };
+
+  const out = new Map<string, FunctionSummary>();
+  for (const name of defs.keys()) {
+    const s = summarize(name, MAX_DEPTH, []);
+    if (s) out.set(name, s);
+  }
+  return out;
 }
