@@ -1,0 +1,71 @@
+// Streaming mbox splitter: yields one raw message at a time while reading, so a 50 MB archive is
+// never held whole. Handles mboxo and mboxrd (`>From ` lines lose one `>`), CRLF files, and the
+// `From <sha> Mon Sep 17 00:00:00 2001` separator of git format-patch.
+// A separator is a `From ` line at the start of the input or after an empty line: mboxo archives
+// that did not quote a body `From ` line mid-paragraph therefore do not split a message.
+
+const FROM = Buffer.from('From ');
+const QUOTED_FROM = /^>+From /;
+
+function isSeparator(line: Buffer): boolean {
+  return line.length > 5 && line.subarray(0, 5).equals(FROM);
+}
+
+function isEmpty(line: Buffer): boolean {
+  return line.length === 0 || (line.length === 1 && line[0] === 0x0d);
+}
+
+/** Lines (without the LF) of a byte stream, read incrementally. */
+export async function* streamLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  let rest: Buffer | null = null;
+  for await (const c of chunks) {
+    const chunk: Buffer = typeof c === 'string' ? Buffer.from(c, 'latin1') : c;
+    const buf: Buffer = rest && rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(0x0a, start);
+      if (nl < 0) break;
+      yield buf.subarray(start, nl);
+      start = nl + 1;
+    }
+    // Copy the tail so the (large) chunk it came from can be collected.
+    rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+  }
+  if (rest && rest.length) yield rest;
+}
+
+/** Messages of an mbox, each as raw bytes starting with its `From ` line, LF line ends. */
+export async function* splitMbox(lines: AsyncIterable<Buffer>): AsyncGenerator<{ raw: Buffer; line: number }> {
+  let cur: Buffer[] = [];
+  let startLine = 0;
+  let lineNo = 0;
+  let prevEmpty = true;
+  const flush = (): { raw: Buffer; line: number } | null => {
+    if (!cur.length) return null;
+    // Drop the empty line(s) that separate messages.
+    while (cur.length > 1 && isEmpty(cur[cur.length - 1]!)) cur.pop();
+    const parts: Buffer[] = [];
+    const nl = Buffer.from('\n');
+    for (const l of cur) parts.push(l, nl);
+    const raw = Buffer.concat(parts);
+    cur = [];
+    return { raw, line: startLine };
+  };
+  for await (const rawLine of lines) {
+    let line = rawLine;
+    if (line.length && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+    if (isSeparator(line) && (prevEmpty || cur.length === 0)) {
+      const m = flush();
+      if (m) yield m;
+      startLine = lineNo;
+      cur.push(Buffer.from(line));
+    } else {
+      if (line[0] === 0x3e /* > */ && QUOTED_FROM.test(line.subarray(0, 64).toString('latin1'))) line = line.subarray(1);
+      cur.push(Buffer.from(line));
+    }
+    prevEmpty = line.length === 0;
+    lineNo++;
+  }
+  const m = flush();
+  if (m) yield m;
+}
