@@ -1,6 +1,19 @@
-// The analysis engine. (Being built: see issue 3.)
+// The analysis engine: series or files -> units -> parsed function models (ordered events with
+// execution context) -> interprocedural summaries -> checks -> findings.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Finding, Series, SourceProvider } from '../model/index.js';
-import type { Check, KnowledgeBase } from './types.js';
+import type { AnalysisUnit, Check, FunctionModel, KnowledgeBase } from './types.js';
+import { InputError } from '../errors.js';
+import { addedLines, hunkUnits, isCFile, wholeFileUnit } from './units.js';
+import { modelUnit, type ParsedUnit } from './models.js';
+import { computeSummaries } from './summaries.js';
+import { FindingSink, runChecks } from './runner.js';
+
+export { lockClassMatches, lockClassOf, normaliseExpr, lastHop } from './lock-class.js';
+export { emptyReproduction, lineText } from './runner.js';
+export { modelUnit } from './models.js';
+export { hunkUnit, hunkUnits, wholeFileUnit } from './units.js';
 
 export interface AnalyzeOptions {
   sources: SourceProvider | null;
@@ -15,10 +28,88 @@ export interface AnalysisResult {
   notes: string[];
 }
 
-export async function analyzeSeries(_series: Series, _opts: AnalyzeOptions): Promise<AnalysisResult> {
-  return { findings: [], functions: 0, files: 0, notes: ['analysis engine not built yet'] };
+/** Parses units, runs the checks over all their functions as one analysis, frees the trees. */
+export async function analyzeUnits(units: AnalysisUnit[], kb: KnowledgeBase, checks: readonly Check[], notes: string[], sink = new FindingSink()): Promise<{ sink: FindingSink; functions: FunctionModel[] }> {
+  const parsed: ParsedUnit[] = [];
+  try {
+    for (const u of units) parsed.push(await modelUnit(u, kb));
+    const functions = parsed.flatMap((p) => p.functions);
+    let summaries;
+    try {
+      summaries = computeSummaries(functions, kb);
+    } catch (e) {
+      notes.push(`summaries failed: ${(e as Error).message}`);
+      summaries = new Map();
+    }
+    runChecks({ checks, kb, functions, summaries, sink, notes });
+    return { sink, functions };
+  } finally {
+    for (const p of parsed) p.tree.delete();
+  }
 }
 
-export async function analyzeFiles(_paths: string[], _opts: Omit<AnalyzeOptions, 'sources'>): Promise<AnalysisResult> {
-  return { findings: [], functions: 0, files: 0, notes: ['analysis engine not built yet'] };
+export async function analyzeSeries(series: Series, opts: AnalyzeOptions): Promise<AnalysisResult> {
+  const notes: string[] = [];
+  const units: AnalysisUnit[] = [];
+  const files = new Set<string>();
+  for (const patch of series.patches) {
+    for (const f of patch.files) {
+      if (!isCFile(f.newPath) || f.status === 'deleted' || f.note) continue;
+      files.add(f.newPath);
+      let text: string | null = null;
+      if (opts.sources) {
+        try {
+          text = await opts.sources.file(f.newPath, patch.index);
+        } catch {
+          text = null;
+        }
+        if (text == null) notes.push(`patch ${patch.index}: ${f.newPath}: whole file not available, analysed the hunks only`);
+      }
+      if (text != null) units.push(wholeFileUnit(f.newPath, patch.index, text, addedLines(f)));
+      else units.push(...hunkUnits(f, patch.index));
+    }
+  }
+  const { sink, functions } = await analyzeUnits(units, opts.kb, opts.checks, notes);
+  notes.unshift(opts.sources ? `analysis: whole files (${opts.sources.description})` : 'analysis: hunk-only (no --tree): functions are seen in part');
+  return { findings: sortFindings(sink.findings), functions: functions.length, files: files.size, notes };
+}
+
+async function expand(path: string, out: string[]): Promise<void> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new InputError(path, 'no such file or directory');
+  }
+  if (st.isDirectory()) {
+    const entries = (await readdir(path)).sort();
+    for (const e of entries) {
+      if (e.startsWith('.')) continue;
+      const p = join(path, e);
+      const s = await stat(p).catch(() => null);
+      if (!s) continue;
+      if (s.isDirectory()) await expand(p, out);
+      else if (/\.(c|h)$/.test(e)) out.push(p);
+    }
+  } else out.push(path);
+}
+
+/** Scan mode: every file is its own analysis (parsed once, trees freed before the next file). */
+export async function analyzeFiles(paths: string[], opts: Omit<AnalyzeOptions, 'sources'>): Promise<AnalysisResult> {
+  const files: string[] = [];
+  for (const p of paths) await expand(p, files);
+  const notes: string[] = [];
+  const sink = new FindingSink();
+  let functions = 0;
+  for (const f of files) {
+    if (!/\.(c|h)$/.test(f)) notes.push(`${f}: not a C file, scanned anyway`);
+    const text = await readFile(f, 'latin1');
+    const r = await analyzeUnits([wholeFileUnit(f, null, text, 'all')], opts.kb, opts.checks, notes, sink);
+    functions += r.functions.length;
+  }
+  return { findings: sortFindings(sink.findings), functions, files: files.length, notes };
+}
+
+function sortFindings(f: Finding[]): Finding[] {
+  return [...f].sort((a, b) => (a.patch ?? 0) - (b.patch ?? 0) || a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId));
 }

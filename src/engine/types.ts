@@ -47,7 +47,9 @@ export type PrimitiveOp =
   | 'srcu-barrier'
   | 'srcu-call' // call_srcu
   | 'srcu-cleanup'
-  | 'srcu-deref';
+  | 'srcu-deref'
+  /** lockdep_assert_held*() and friends: the caller holds the lock in `lockArg` (engine extension). */
+  | 'assert-held';
 
 export interface ContextEffect {
   preempt?: 1 | -1; // preempt_disable / preempt_enable (and get_cpu/put_cpu)
@@ -71,6 +73,10 @@ export interface Primitive {
   sleepsOnRT?: boolean; // sleeps only on PREEMPT_RT (spinlock_t, rwlock_t, local_lock_t)
   /** Sleeping depends on a gfp argument: sleeps unless it is an atomic gfp (GFP_ATOMIC, GFP_NOWAIT). */
   gfpArg?: number;
+  /** The lock / srcu_struct the primitive really acts on, as a template over its arguments when it
+   *  is not argument `lockArg` itself: kvm_vcpu_srcu_read_lock(vcpu) => "{0}->kvm->srcu",
+   *  kvm_write_guest(kvm, ...) => "{0}->srcu". Absent: the lock is argument `lockArg`. */
+  lockExpr?: string;
   /** Free text: what the primitive is, for messages and help. */
   doc?: string;
 }
@@ -268,6 +274,8 @@ export interface ReportInput {
    *  never a line number (ids must survive line shifts). */
   key: string;
   reproduction: Partial<Reproduction>;
+  /** Engine extension: the lines whose change makes the finding "introduced" (default: `line`). */
+  introducedLines?: number[];
 }
 
 export interface CheckContext {

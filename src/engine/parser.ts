@@ -1,0 +1,25 @@
+// One tree-sitter C parser for the whole process: web-tree-sitter is initialised once and the
+// parser reused; callers delete the trees they get when done with them.
+import { createRequire } from 'node:module';
+import { Parser, Language, type Tree } from 'web-tree-sitter';
+
+const require = createRequire(import.meta.url);
+let ready: Promise<Parser> | null = null;
+
+export function cParser(): Promise<Parser> {
+  ready ??= (async () => {
+    await Parser.init();
+    const lang = await Language.load(require.resolve('tree-sitter-c/tree-sitter-c.wasm'));
+    const p = new Parser();
+    p.setLanguage(lang);
+    return p;
+  })();
+  return ready;
+}
+
+export async function parseC(text: string): Promise<Tree> {
+  const p = await cParser();
+  const tree = p.parse(text);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  return tree;
+}

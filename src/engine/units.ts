@@ -1,0 +1,164 @@
+// Analysis units: the C texts the engine parses, each with its map back to post-image lines.
+//  - hunk mode (no SourceProvider): one unit per hunk, built from the hunk's post-image (context +
+//    added lines). A hunk usually starts inside a function: the fragment up to the function's
+//    closing `}` is wrapped in a synthetic function named after git's hunk header, with `{`/`}`
+//    padding so the braces balance; what follows is parsed as top level (whole functions parse
+//    normally; a function cut off at the end of the hunk gets closing braces and counts as partial).
+//  - tree mode: the whole post-image file after the patch; changed = lines the patch added.
+//  - scan mode: a whole file; every line counts as changed.
+import type { FileDiff, Hunk } from '../model/index.js';
+import type { AnalysisUnit } from './types.js';
+
+export const SYNTHETIC_PREFIX = '__lockreview_hunk_';
+
+export function isCFile(path: string | null): path is string {
+  return !!path && /\.(c|h)$/.test(path);
+}
+
+/** Function name from git's hunk header ("static int foo(struct bar *b)" -> "foo"). */
+export function headerFunction(header: string): string | null {
+  const h = header.trim();
+  if (!h || /^(#|\/\*|\*)/.test(h)) return null;
+  if (/^(struct|union|enum)\s+\w+\s*\{?\s*$/.test(h)) return null;
+  const m = /([A-Za-z_]\w*)\s*\(/.exec(h);
+  if (!m) return null;
+  if (/^(if|for|while|switch|return|sizeof|DEFINE_\w+|EXPORT_SYMBOL\w*|module_\w+)$/.test(m[1]!)) return null;
+  return m[1]!;
+}
+
+/** Brace depth change per line, ignoring strings, chars and comments (state carried across lines). */
+function braceProfile(lines: string[]): { depths: number[]; min: number; final: number } {
+  let depth = 0;
+  let min = 0;
+  let inComment = false;
+  const depths: number[] = [];
+  for (const line of lines) {
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (inComment) {
+        if (c === '*' && line[i + 1] === '/') {
+          inComment = false;
+          i++;
+        }
+        continue;
+      }
+      if (c === '/' && line[i + 1] === '*') {
+        inComment = true;
+        i++;
+      } else if (c === '/' && line[i + 1] === '/') break;
+      else if (c === '"' || c === "'") {
+        for (i++; i < line.length && line[i] !== c; i++) if (line[i] === '\\') i++;
+      } else if (c === '{') depth++;
+      else if (c === '}') {
+        depth--;
+        if (depth < min) min = depth;
+      }
+    }
+    depths.push(depth);
+  }
+  return { depths, min, final: depth };
+}
+
+/** Post-image lines of a hunk: [text, post-image line, added?]. */
+function postImage(h: Hunk): Array<{ text: string; line: number; added: boolean }> {
+  const out: Array<{ text: string; line: number; added: boolean }> = [];
+  for (const l of h.lines) if (l.kind !== 'del' && l.newLine != null) out.push({ text: l.text, line: l.newLine, added: l.kind === 'add' });
+  return out;
+}
+
+/** Builds the hunk-mode unit of one hunk. */
+export function hunkUnit(file: string, patch: number | null, hunk: Hunk): AnalysisUnit | null {
+  const post = postImage(hunk);
+  if (!post.length || !post.some((l) => l.added)) return null;
+  const texts = post.map((l) => l.text);
+  // A fragment that starts inside a block comment: blank the comment's tail.
+  if (texts.length && /^\s*\*(?!\/)/.test(texts[0]!)) {
+    for (let i = 0; i < texts.length; i++) {
+      const t = texts[i]!;
+      const end = t.indexOf('*/');
+      if (end >= 0) {
+        texts[i] = ' '.repeat(end + 2) + t.slice(end + 2);
+        break;
+      }
+      texts[i] = '';
+    }
+  }
+  const changed = new Set(post.filter((l) => l.added).map((l) => l.line));
+  const name = headerFunction(hunk.header);
+  const prof = braceProfile(texts);
+  // Inside a function unless the fragment opens a function body (`{` at column 0) before it ever
+  // closes a brace it did not open.
+  const firstOpen = texts.findIndex((t) => /^\{/.test(t));
+  const firstClose = texts.findIndex((t) => /^\}/.test(t));
+  const opensOwn = prof.min >= 0 && firstOpen >= 0 && (firstClose < 0 || firstOpen < firstClose);
+  const insideFn = !opensOwn && (name != null || prof.min < 0);
+  const outLines: string[] = [];
+  const lineMap: number[] = [];
+  let i = 0;
+  if (insideFn) {
+    // The enclosing function ends at the first `}` at column 0 (kernel style), else the first line
+    // where the depth drops below the start.
+    let endIdx = texts.findIndex((t) => /^\}/.test(t));
+    if (endIdx < 0) {
+      const firstNeg = prof.depths.findIndex((d) => d < 0 && d === prof.min);
+      endIdx = prof.min < 0 ? firstNeg : texts.length - 1;
+    }
+    const part = texts.slice(0, endIdx + 1);
+    const pp = braceProfile(part);
+    const open = Math.max(1, -pp.min);
+    outLines.push(`void ${SYNTHETIC_PREFIX}${name ?? 'fragment'}(void) ${'{'.repeat(open)}`);
+    lineMap.push(0);
+    for (; i <= endIdx; i++) {
+      outLines.push(texts[i]!);
+      lineMap.push(post[i]!.line);
+    }
+    const close = open + pp.final;
+    if (close > 0) {
+      outLines.push('}'.repeat(close));
+      lineMap.push(0);
+    }
+  }
+  const rest = texts.slice(i);
+  const rp = braceProfile(rest);
+  for (let j = 0; j < rest.length; j++) {
+    outLines.push(rest[j]!);
+    lineMap.push(post[i + j]!.line);
+  }
+  if (rest.length && rp.final - rp.min > 0) {
+    // A function cut off at the end of the hunk: `;` ends a possibly unfinished statement.
+    outLines.push(';' + '}'.repeat(rp.final - rp.min));
+    lineMap.push(0);
+  }
+  return { file, patch, mode: 'hunk', text: outLines.join('\n') + '\n', lineMap, changed };
+}
+
+export function hunkUnits(f: FileDiff, patch: number): AnalysisUnit[] {
+  if (!isCFile(f.newPath) || f.note) return [];
+  const out: AnalysisUnit[] = [];
+  for (const h of f.hunks) {
+    const u = hunkUnit(f.newPath, patch, h);
+    if (u) out.push(u);
+  }
+  return out;
+}
+
+/** Added lines of a file diff (post-image numbers). */
+export function addedLines(f: FileDiff): Set<number> {
+  const s = new Set<number>();
+  for (const h of f.hunks) for (const l of h.lines) if (l.kind === 'add' && l.newLine != null) s.add(l.newLine);
+  return s;
+}
+
+export function wholeFileUnit(file: string, patch: number | null, text: string, changed: ReadonlySet<number> | 'all'): AnalysisUnit {
+  const n = text.split('\n').length;
+  const lineMap = Array.from({ length: n }, (_, k) => k + 1);
+  const all = changed === 'all';
+  return { file, patch, mode: all ? 'scan' : 'tree', text, lineMap, changed: all ? new AllLines() : changed };
+}
+
+/** A set that contains every line: scan mode counts everything as introduced. */
+class AllLines extends Set<number> {
+  override has(_n: number): boolean {
+    return true;
+  }
+}

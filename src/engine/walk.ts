@@ -1,0 +1,819 @@
+// The per-function walk: statements in program order, tracking the execution context (locks held,
+// RCU/SRCU read sides, preempt/IRQ/BH state, roles) and emitting call, store and return events.
+//
+// Control flow is followed one pass deep, which is enough for review-sized code:
+//  - if/else: both branches from the same state; at the join a lock counts as held only when every
+//    branch that falls through holds it (a branch that returns/gotos/breaks does not take part);
+//  - trylock in a condition: the lock is held in the branch where the result means success;
+//  - loops: the body is walked once; the state after the loop joins the "condition false" state
+//    (absent for while (1) / for (;;)), every `break` and the end of the body;
+//  - switch: each case starts from the switch state joined with the previous case's fallthrough;
+//  - goto: forward gotos carry their state to the label (so `goto out; ... out: unlock` is seen);
+//    a label never reached in the walked text (hunk fragments) records a 'goto-out' exit;
+//  - guard(x)(&l) holds l to the end of the enclosing block; scoped_guard(x, &l) { } inside the block.
+import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type {
+  AnalysisEvent,
+  AnalysisUnit,
+  AtomicReason,
+  CallEvent,
+  Context,
+  FunctionModel,
+  FunctionRole,
+  HeldLock,
+  KnowledgeBase,
+  LockKind,
+  LoopInfo,
+  Primitive,
+  SrcuSection,
+} from './types.js';
+import { lockClassOf, normaliseExpr } from './lock-class.js';
+import { SYNTHETIC_PREFIX } from './units.js';
+
+interface State {
+  locks: HeldLock[];
+  rcu: number;
+  srcu: SrcuSection[];
+  preempt: number;
+  irqsOff: boolean;
+  bhDepth: number;
+}
+
+const clone = (s: State): State => ({ ...s, locks: [...s.locks], srcu: [...s.srcu] });
+
+function join(states: Array<State | null>): State | null {
+  const live = states.filter((s): s is State => !!s);
+  if (!live.length) return null;
+  if (live.length === 1) return clone(live[0]!);
+  const [first, ...rest] = live;
+  return {
+    locks: first!.locks.filter((l) => rest.every((s) => s.locks.some((m) => m.expr === l.expr && m.kind === l.kind))),
+    srcu: first!.srcu.filter((l) => rest.every((s) => s.srcu.some((m) => m.ssp === l.ssp))),
+    rcu: Math.min(...live.map((s) => s.rcu)),
+    preempt: Math.min(...live.map((s) => s.preempt)),
+    irqsOff: live.every((s) => s.irqsOff),
+    bhDepth: Math.min(...live.map((s) => s.bhDepth)),
+  };
+}
+
+const TYPE_KIND: Array<[RegExp, LockKind]> = [
+  [/\braw_spinlock_t\b|\bstruct\s+raw_spinlock\b/, 'raw_spinlock'],
+  [/\bspinlock_t\b|\bstruct\s+spinlock\b/, 'spinlock'],
+  [/\brwlock_t\b/, 'rwlock'],
+  [/\bstruct\s+mutex\b/, 'mutex'],
+  [/\bstruct\s+rw_semaphore\b/, 'rwsem'],
+  [/\blocal_lock_t\b/, 'local_lock'],
+];
+
+export function kindFromType(type: string | undefined): LockKind | null {
+  if (!type) return null;
+  for (const [re, k] of TYPE_KIND) if (re.test(type)) return k;
+  return null;
+}
+
+/** Facts about one parsed unit the walker consults: declared types of globals and struct fields. */
+export interface UnitFacts {
+  globals: Map<string, string>; // name -> type text
+  fields: Map<string, string>; // field name -> type text (last declaration seen)
+  roles: Map<string, FunctionRole[]>;
+}
+
+export function collectUnitFacts(root: SyntaxNode, roles: Map<string, FunctionRole[]>): UnitFacts {
+  const globals = new Map<string, string>();
+  const fields = new Map<string, string>();
+  for (const d of root.namedChildren) {
+    if (d?.type === 'declaration') {
+      const type = d.childForFieldName('type')?.text ?? '';
+      for (const decl of d.childrenForFieldName('declarator')) {
+        const name = declaratorName(decl);
+        if (name) globals.set(name, type + pointerSuffix(decl));
+      }
+    }
+  }
+  for (const f of root.descendantsOfType('field_declaration')) {
+    if (!f) continue;
+    const type = f.childForFieldName('type')?.text ?? '';
+    for (const decl of f.childrenForFieldName('declarator')) {
+      const name = declaratorName(decl);
+      if (name) fields.set(name, type + pointerSuffix(decl));
+    }
+  }
+  // DEFINE_SPINLOCK(x), DEFINE_RAW_SPINLOCK(x), DEFINE_MUTEX(x), DECLARE_RWSEM(x) ...
+  const defRe = /\b(?:DEFINE|DECLARE)_(RAW_SPINLOCK|SPINLOCK|MUTEX|RWLOCK|RWSEM|SEMAPHORE|STATIC_SRCU|SRCU|SEQLOCK|PER_CPU)\s*\(\s*(?:[^,()]+,\s*)?(\w+)\s*[,)]/g;
+  const text = root.text;
+  for (let m; (m = defRe.exec(text)); ) {
+    const t: Record<string, string> = {
+      RAW_SPINLOCK: 'raw_spinlock_t',
+      SPINLOCK: 'spinlock_t',
+      MUTEX: 'struct mutex',
+      RWLOCK: 'rwlock_t',
+      RWSEM: 'struct rw_semaphore',
+      SEMAPHORE: 'struct semaphore',
+      STATIC_SRCU: 'struct srcu_struct',
+      SRCU: 'struct srcu_struct',
+      SEQLOCK: 'seqlock_t',
+      PER_CPU: 'per-cpu',
+    };
+    if (m[1] !== 'PER_CPU') globals.set(m[2]!, t[m[1]!]!);
+  }
+  return { globals, fields, roles };
+}
+
+export function declaratorName(decl: SyntaxNode | null): string | null {
+  let d: SyntaxNode | null = decl;
+  while (d) {
+    if (d.type === 'identifier' || d.type === 'field_identifier') return d.text;
+    const inner: SyntaxNode | null = d.childForFieldName('declarator');
+    if (!inner) {
+      const id = d.namedChildren.find((c) => c?.type === 'identifier' || c?.type === 'field_identifier');
+      return id ? id.text : null;
+    }
+    d = inner;
+  }
+  return null;
+}
+
+function pointerSuffix(decl: SyntaxNode | null): string {
+  let s = '';
+  let d: SyntaxNode | null = decl;
+  while (d && d.type !== 'identifier' && d.type !== 'field_identifier') {
+    if (d.type === 'pointer_declarator') s += ' *';
+    if (d.type === 'array_declarator') s += ' []';
+    d = d.childForFieldName('declarator');
+  }
+  return s;
+}
+
+function functionName(fnNode: SyntaxNode): string | null {
+  return declaratorName(fnNode.childForFieldName('declarator'));
+}
+
+function fnDeclarator(fnNode: SyntaxNode): SyntaxNode | null {
+  let d = fnNode.childForFieldName('declarator');
+  while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+  return d;
+}
+
+const ROLE_ATOMIC: Record<FunctionRole, { atomic: boolean; onRT: boolean; text: string }> = {
+  hardirq: { atomic: true, onRT: false, text: 'hard-IRQ handler (threaded on PREEMPT_RT unless IRQF_NO_THREAD)' },
+  'threaded-irq': { atomic: false, onRT: false, text: 'threaded IRQ handler' },
+  softirq: { atomic: true, onRT: false, text: 'softirq context' },
+  timer: { atomic: true, onRT: false, text: 'timer callback (softirq)' },
+  'irq-chip': { atomic: true, onRT: true, text: 'irq_chip callback under the raw desc->lock' },
+  nmi: { atomic: true, onRT: true, text: 'NMI handler' },
+  'mmu-notifier-nonblock': { atomic: true, onRT: true, text: 'non-blockable MMU notifier' },
+  'rcu-callback': { atomic: true, onRT: false, text: 'RCU callback (softirq)' },
+};
+
+const LOCK_ATOMIC: Partial<Record<LockKind, { kind: AtomicReason['kind']; onRT: boolean }>> = {
+  spinlock: { kind: 'spinlock', onRT: false },
+  raw_spinlock: { kind: 'raw_spinlock', onRT: true },
+  rwlock: { kind: 'rwlock', onRT: false },
+  bit_spinlock: { kind: 'bit_spinlock', onRT: true },
+  local_lock: { kind: 'local_lock', onRT: false },
+};
+
+interface Pending {
+  states: State[];
+  line: number;
+}
+
+export class FunctionWalker {
+  private events: AnalysisEvent[] = [];
+  private exits: Array<{ line: number; ctx: Context; kind: 'return' | 'end' | 'goto-out' }> = [];
+  private loops: LoopInfo[] = [];
+  private breaks: Array<Array<State | null>> = [];
+  private labels = new Map<string, Pending>();
+  private params = new Map<string, string>();
+  private locals = new Map<string, string>();
+  private roles: FunctionRole[] = [];
+  private callersHold: HeldLock[] = [];
+  private scopeGuards: HeldLock[][] = [];
+
+  constructor(
+    private readonly unit: AnalysisUnit,
+    private readonly kb: KnowledgeBase,
+    private readonly facts: UnitFacts,
+  ) {}
+
+  walk(fnNode: SyntaxNode): FunctionModel {
+    const rawName = functionName(fnNode) ?? '<anonymous>';
+    const synthetic = rawName.startsWith(SYNTHETIC_PREFIX);
+    const name = synthetic ? rawName.slice(SYNTHETIC_PREFIX.length) : rawName;
+    this.roles = this.facts.roles.get(name) ?? [];
+    const fd = fnDeclarator(fnNode);
+    for (const p of fd?.childForFieldName('parameters')?.namedChildren ?? []) {
+      if (p?.type !== 'parameter_declaration') continue;
+      const decl = p.childForFieldName('declarator');
+      const pn = declaratorName(decl);
+      if (pn) this.params.set(pn, (p.childForFieldName('type')?.text ?? '') + pointerSuffix(decl));
+    }
+    this.collectLocals(fnNode.childForFieldName('body'));
+    // __must_hold(x) annotations were blanked for parsing; read them from the unit text.
+    const headText = this.unit.text.split('\n').slice(fnNode.startPosition.row, (fnNode.childForFieldName('body')?.startPosition.row ?? fnNode.startPosition.row) + 1).join('\n');
+    let st: State | null = { locks: [], rcu: 0, srcu: [], preempt: 0, irqsOff: false, bhDepth: 0 };
+    for (const m of headText.matchAll(/__must_hold\s*\(([^)]*)\)/g)) {
+      this.callersHold.push(this.makeLock(m[1]!, 'spinlock', 'exclusive', this.line(fnNode), '__must_hold', undefined));
+    }
+    const body = fnNode.childForFieldName('body');
+    if (body) st = this.stmt(body, st);
+    const lastRow = fnNode.endPosition.row;
+    if (st) this.exits.push({ line: this.lineAtOrBefore(lastRow), ctx: this.ctx(st), kind: 'end' });
+    for (const [, p] of this.labels) for (const s of p.states) this.exits.push({ line: p.line, ctx: this.ctx(s), kind: 'goto-out' });
+    const start = this.lineAtOrAfter(fnNode.startPosition.row);
+    const end = this.lineAtOrBefore(lastRow);
+    const partial = synthetic || this.unit.lineMap[lastRow] === 0 || this.unit.lineMap[fnNode.startPosition.row] === 0;
+    return {
+      name,
+      unit: this.unit,
+      node: fnNode,
+      startLine: start,
+      endLine: end,
+      params: this.params,
+      locals: this.locals,
+      roles: this.roles,
+      callersHold: this.callersHold,
+      partial,
+      events: this.events,
+      exits: this.exits,
+    };
+  }
+
+  private collectLocals(body: SyntaxNode | null): void {
+    if (!body) return;
+    for (const d of body.descendantsOfType('declaration')) {
+      if (!d) continue;
+      const type = d.childForFieldName('type')?.text ?? '';
+      for (const decl of d.childrenForFieldName('declarator')) {
+        const n = declaratorName(decl);
+        if (n) this.locals.set(n, type + pointerSuffix(decl));
+      }
+    }
+  }
+
+  // --- positions --------------------------------------------------------------------------
+
+  private line(n: SyntaxNode): number {
+    return this.unit.lineMap[n.startPosition.row] ?? 0;
+  }
+  private lineAtOrAfter(row: number): number {
+    for (let r = row; r < this.unit.lineMap.length; r++) if (this.unit.lineMap[r]) return this.unit.lineMap[r]!;
+    return 0;
+  }
+  private lineAtOrBefore(row: number): number {
+    for (let r = Math.min(row, this.unit.lineMap.length - 1); r >= 0; r--) if (this.unit.lineMap[r]) return this.unit.lineMap[r]!;
+    return 0;
+  }
+  private changed(n: SyntaxNode): boolean {
+    for (let r = n.startPosition.row; r <= n.endPosition.row; r++) {
+      const l = this.unit.lineMap[r];
+      if (l && this.unit.changed.has(l)) return true;
+    }
+    return false;
+  }
+
+  // --- context ----------------------------------------------------------------------------
+
+  private ctx(s: State): Context {
+    const atomic: AtomicReason[] = [];
+    for (const r of this.roles) {
+      const a = ROLE_ATOMIC[r];
+      if (a.atomic) atomic.push({ kind: 'role', line: null, text: a.text, onRT: a.onRT });
+    }
+    for (const l of s.locks) {
+      const a = LOCK_ATOMIC[l.kind];
+      if (a) atomic.push({ kind: a.kind, line: l.line, text: `${l.via}(&${l.expr})`, onRT: a.onRT });
+      else if (l.irqOff) atomic.push({ kind: 'irq', line: l.line, text: `${l.via}(&${l.expr})`, onRT: false });
+    }
+    if (s.rcu > 0) atomic.push({ kind: 'rcu', line: null, text: 'rcu_read_lock()', onRT: false });
+    if (s.preempt > 0) atomic.push({ kind: 'preempt', line: null, text: 'preemption disabled', onRT: true });
+    if (s.irqsOff && !s.locks.some((l) => l.irqOff)) atomic.push({ kind: 'irq', line: null, text: 'interrupts disabled', onRT: true });
+    if (s.bhDepth > 0) atomic.push({ kind: 'bh', line: null, text: 'bottom halves disabled', onRT: false });
+    return {
+      locks: [...s.locks],
+      rcuDepth: s.rcu,
+      srcu: [...s.srcu],
+      preemptDepth: s.preempt,
+      irqsOff: s.irqsOff,
+      bhOff: s.bhDepth > 0,
+      roles: this.roles,
+      atomic,
+    };
+  }
+
+  /** Context at a return: cleanup.h guards release their locks there by themselves. */
+  private exitCtx(s: State): Context {
+    const guards = this.scopeGuards.flat();
+    return this.ctx(guards.length ? { ...s, locks: s.locks.filter((l) => !guards.includes(l)) } : s);
+  }
+
+  private typeOf = (name: string): string | undefined => this.locals.get(name) ?? this.params.get(name) ?? this.facts.globals.get(name);
+
+  private makeLock(arg: string, kind: LockKind, mode: 'exclusive' | 'shared', line: number, via: string, p: Primitive | undefined): HeldLock {
+    const expr = normaliseExpr(arg);
+    const lockClass = lockClassOf(expr, this.typeOf);
+    let k = kind;
+    const declared = this.declaredType(expr, lockClass);
+    const fromType = kindFromType(declared);
+    if (fromType) {
+      const spinFamily = (x: LockKind) => x === 'spinlock' || x === 'raw_spinlock';
+      if ((spinFamily(k) && spinFamily(fromType)) || via.startsWith('lockdep_') || via === '__must_hold') k = fromType;
+    }
+    return {
+      expr,
+      lockClass,
+      kind: k,
+      mode,
+      line,
+      via,
+      irqOff: p?.context?.irq === 'off',
+      bhOff: p?.context?.bh === 'off',
+    };
+  }
+
+  /** Declared type of a lock expression where visible: kb field facts, the unit's struct fields, locals. */
+  private declaredType(expr: string, lockClass: string): string | undefined {
+    const fact = this.kb.fieldType(lockClass) ?? this.kb.fieldType(expr);
+    if (fact) return fact.type;
+    const field = /(?:->|\.)(\w+)$/.exec(expr);
+    if (field) return this.facts.fields.get(field[1]!);
+    return this.typeOf(expr);
+  }
+
+  // --- statements -------------------------------------------------------------------------
+
+  private stmt(n: SyntaxNode | null, st: State | null): State | null {
+    if (!n) return st;
+    if (!st && n.type !== 'labeled_statement' && n.type !== 'compound_statement' && n.type !== 'case_statement') return null;
+    switch (n.type) {
+      case 'compound_statement': {
+        this.scopeGuards.push([]);
+        for (const c of n.namedChildren) if (c && c.type !== 'comment') st = this.stmt(c, st);
+        const guards = this.scopeGuards.pop()!;
+        if (st && guards.length) st.locks = st.locks.filter((l) => !guards.includes(l));
+        return st;
+      }
+      case 'expression_statement': {
+        const e = n.namedChildren[0];
+        if (e) this.expr(e, st!);
+        if (e?.type === 'call_expression' && /^(BUG|panic|do_exit|kthread_exit|__noreturn_fn)$/.test(e.childForFieldName('function')?.text ?? '')) return null;
+        return st;
+      }
+      case 'declaration': {
+        for (const d of n.childrenForFieldName('declarator')) {
+          if (d?.type === 'init_declarator') {
+            const v = d.childForFieldName('value');
+            if (v) this.expr(v, st!);
+          }
+        }
+        return st;
+      }
+      case 'if_statement':
+        return this.ifStmt(n, st!);
+      case 'while_statement':
+      case 'for_statement':
+      case 'do_statement':
+        return this.loop(n, st!);
+      case 'switch_statement':
+        return this.switchStmt(n, st!);
+      case 'return_statement': {
+        const v = n.namedChildren[0];
+        if (v) this.expr(v, st!);
+        this.events.push({ kind: 'return', value: v ? v.text : null, ...this.base(n, st!) });
+        this.exits.push({ line: this.line(n), ctx: this.exitCtx(st!), kind: 'return' });
+        return null;
+      }
+      case 'goto_statement': {
+        const label = n.childForFieldName('label')?.text ?? '';
+        const p = this.labels.get(label) ?? { states: [], line: this.line(n) };
+        p.states.push(clone(st!));
+        this.labels.set(label, p);
+        return null;
+      }
+      case 'break_statement':
+        this.breaks[this.breaks.length - 1]?.push(clone(st!));
+        return null;
+      case 'continue_statement':
+        return null;
+      case 'labeled_statement': {
+        const label = n.childForFieldName('label')?.text ?? '';
+        const p = this.labels.get(label);
+        this.labels.delete(label);
+        st = join([st, ...(p?.states ?? [])]);
+        const inner = n.namedChildren.filter((c) => c && c.type !== 'statement_identifier');
+        for (const c of inner) st = this.stmt(c, st);
+        return st;
+      }
+      case 'preproc_if':
+      case 'preproc_ifdef': {
+        // Only the first branch: the alternatives are other configurations, not a sequence.
+        for (const c of n.namedChildren) {
+          if (!c) continue;
+          if (c.type === 'preproc_else' || c.type === 'preproc_elif' || c.type === 'preproc_elifdef') break;
+          if (c === n.childForFieldName('condition') || c.type === 'identifier') continue;
+          st = this.stmt(c, st);
+        }
+        return st;
+      }
+      case 'comment':
+      case 'preproc_call':
+      case 'preproc_def':
+      case 'preproc_function_def':
+      case 'preproc_include':
+      case 'type_definition':
+      case 'struct_specifier':
+        return st;
+      case 'attributed_statement': {
+        for (const c of n.namedChildren) if (c && c.type !== 'attribute_declaration') st = this.stmt(c, st);
+        return st;
+      }
+      default: {
+        // ERROR and other recovery nodes: walk what is inside as statements or expressions.
+        for (const c of n.namedChildren) {
+          if (!c) continue;
+          if (/statement$|^declaration$|^compound/.test(c.type) || c.type === 'ERROR') st = this.stmt(c, st);
+          else if (st) this.expr(c, st);
+        }
+        return st;
+      }
+    }
+  }
+
+  private base(n: SyntaxNode, st: State) {
+    return { line: this.line(n), changed: this.changed(n), ctx: this.ctx(st), loops: [...this.loops], node: n };
+  }
+
+  /** Trylock calls in a condition and the branch where each means success. */
+  private trylocks(cond: SyntaxNode, fromIndex: number): Array<{ ev: CallEvent; thenHolds: boolean }> {
+    const out: Array<{ ev: CallEvent; thenHolds: boolean }> = [];
+    for (let i = fromIndex; i < this.events.length; i++) {
+      const ev = this.events[i]!;
+      if (ev.kind !== 'call' || !ev.primitive) continue;
+      const p = ev.primitive;
+      const isTry = p.op === 'trylock' || (p.op === 'lock' && p.trySuccess != null && (ev.resultUse.kind === 'cond' || ev.resultUse.kind === 'notcond'));
+      if (!isTry) continue;
+      let flips = p.trySuccess === 'zero' ? 1 : 0;
+      let node: SyntaxNode | null = ev.node;
+      let ok = true;
+      while (node && node.id !== cond.id) {
+        const parent: SyntaxNode | null = node.parent;
+        if (!parent) break;
+        if (parent.type === 'unary_expression' && parent.child(0)?.text === '!') flips++;
+        else if (parent.type === 'binary_expression') {
+          const op = parent.childForFieldName('operator')?.text;
+          const other = parent.childForFieldName('left')?.id === node.id ? parent.childForFieldName('right') : parent.childForFieldName('left');
+          if (op === '==' && /^(0|false|NULL)$/.test(other?.text ?? '')) flips++;
+          else if (op === '!=' && /^(0|false|NULL)$/.test(other?.text ?? '')) {
+            /* same sense */
+          } else if (op === '&&') {
+            if (flips % 2 === 1) ok = false; // `!try && x`: failure branch not determined
+          } else if (op === '||') {
+            if (flips % 2 === 0) ok = false;
+          } else ok = false;
+        } else if (parent.type !== 'parenthesized_expression') {
+          if (parent.type !== 'if_statement' && parent.type !== 'while_statement' && parent.type !== 'do_statement' && parent.type !== 'for_statement') ok = false;
+        }
+        node = parent;
+      }
+      if (ok) out.push({ ev, thenHolds: flips % 2 === 0 });
+    }
+    return out;
+  }
+
+  private acquireFrom(ev: CallEvent, st: State): void {
+    const p = ev.primitive!;
+    const arg = ev.args[p.lockArg ?? 0];
+    if (arg == null) return;
+    const lock = this.lockFor(ev, p, arg);
+    st.locks.push(lock);
+    this.applyContext(p, st);
+  }
+
+  private lockFor(ev: CallEvent, p: Primitive, arg: string): HeldLock {
+    let a = arg;
+    if (p.kind === 'bit_spinlock' && p.bitArg != null && ev.args[p.bitArg] != null) a = `${normaliseExpr(arg)}[bit ${ev.args[p.bitArg]}]`;
+    return this.makeLock(a, p.kind ?? 'spinlock', p.mode ?? 'exclusive', ev.line, ev.callee, p);
+  }
+
+  private ifStmt(n: SyntaxNode, st: State): State | null {
+    const cond = n.childForFieldName('condition');
+    const from = this.events.length;
+    if (cond) this.expr(cond, st);
+    let thenSt: State = clone(st);
+    let elseSt: State = clone(st);
+    if (cond) {
+      for (const t of this.trylocks(cond, from)) this.acquireFrom(t.ev, t.thenHolds ? thenSt : elseSt);
+    }
+    // scoped_guard(kind, &lock) { ... } (rewritten to an if by preprocess): the lock is held in the block.
+    const scoped = cond?.namedChildren[0];
+    let scopedLock: HeldLock | null = null;
+    if (scoped?.type === 'call_expression' && /^scoped(_cond)?_guard$/.test(scoped.childForFieldName('function')?.text ?? '')) {
+      const args = (scoped.childForFieldName('arguments')?.namedChildren ?? []).filter(Boolean) as SyntaxNode[];
+      const gname = args[0]?.text ?? '';
+      const p = this.kb.primitive(`guard(${gname})`);
+      const lockArg = scoped.childForFieldName('function')!.text === 'scoped_cond_guard' ? args[2] : args[1];
+      if (p) {
+        if (p.op === 'lock' || p.op === 'trylock') {
+          scopedLock = this.makeLock(lockArg?.text ?? gname, p.kind ?? 'spinlock', p.mode ?? 'exclusive', this.line(scoped), `scoped_guard(${gname})`, p);
+          thenSt.locks.push(scopedLock);
+        }
+        this.applyContext(p, thenSt);
+        thenSt = this.stmt(n.childForFieldName('consequence'), thenSt) ?? (null as unknown as State);
+        if (thenSt) {
+          if (scopedLock) thenSt.locks = thenSt.locks.filter((l) => l !== scopedLock);
+          this.undoContext(p, thenSt);
+        }
+        const alt = n.childForFieldName('alternative');
+        const e2 = alt ? this.stmt(alt.namedChildren[0] ?? null, elseSt) : elseSt;
+        return join([thenSt, e2]);
+      }
+    }
+    const t2 = this.stmt(n.childForFieldName('consequence'), thenSt);
+    const alt = n.childForFieldName('alternative');
+    const e2 = alt ? this.stmt(alt.type === 'else_clause' ? (alt.namedChildren[0] ?? null) : alt, elseSt) : elseSt;
+    return join([t2, e2]);
+  }
+
+  private loop(n: SyntaxNode, st: State): State | null {
+    const cond = n.childForFieldName('condition');
+    const condText = cond?.text.replace(/^\(|\)$/g, '').trim() ?? '';
+    const iterCall = n.type === 'while_statement' && cond?.namedChildren[0]?.type === 'call_expression' && /for_each|foreach/.test(cond.namedChildren[0]!.childForFieldName('function')?.text ?? '');
+    const kind: LoopInfo['kind'] = iterCall ? 'iterator' : n.type === 'while_statement' ? 'while' : n.type === 'for_statement' ? 'for' : 'do';
+    const info: LoopInfo = { kind, line: this.line(n), condition: iterCall ? cond!.namedChildren[0]!.text : condText, node: n };
+    const forever = kind !== 'iterator' && (condText === '' || /^(1|true|!0)$/.test(condText));
+    this.breaks.push([]);
+    let cur: State | null = st;
+    let exitSt: State | null = null;
+    const condExit = (c: SyntaxNode | null, s: State) => {
+      const from = this.events.length;
+      if (c) this.expr(c, s);
+      const ex = clone(s);
+      const stay = clone(s);
+      if (c) for (const t of this.trylocks(c, from)) this.acquireFrom(t.ev, t.thenHolds ? stay : ex);
+      return { ex, stay };
+    };
+    if (n.type === 'for_statement') {
+      const init = n.childForFieldName('initializer');
+      if (init) {
+        if (init.type === 'declaration') this.stmt(init, cur);
+        else this.expr(init, cur);
+      }
+    }
+    this.loops.push(info);
+    if (n.type === 'do_statement') {
+      cur = this.stmt(n.childForFieldName('body'), cur);
+      if (cur) {
+        const r = condExit(cond, cur);
+        exitSt = forever ? null : r.ex;
+      }
+    } else {
+      const r = condExit(n.type === 'for_statement' ? n.childForFieldName('condition') : cond, cur);
+      exitSt = forever ? null : r.ex;
+      cur = this.stmt(n.childForFieldName('body'), r.stay);
+      const upd = n.childForFieldName('update');
+      if (cur && upd) this.expr(upd, cur);
+    }
+    this.loops.pop();
+    const brk = this.breaks.pop()!;
+    // The body's end state loops back to the condition, whose "false" state (exitSt) leaves the loop.
+    return join([exitSt, ...brk]);
+  }
+
+  private switchStmt(n: SyntaxNode, st: State): State | null {
+    const cond = n.childForFieldName('condition');
+    if (cond) this.expr(cond, st);
+    this.breaks.push([]);
+    const body = n.childForFieldName('body');
+    let cur: State | null = null;
+    let sawDefault = false;
+    for (const c of body?.namedChildren ?? []) {
+      if (!c) continue;
+      if (c.type === 'case_statement') {
+        if (/^default\b/.test(c.text)) sawDefault = true;
+        cur = join([cur, clone(st)]);
+        const value = c.childForFieldName('value');
+        for (const s of c.namedChildren) if (s && s.id !== value?.id) cur = this.stmt(s, cur);
+      } else cur = this.stmt(c, cur);
+    }
+    const brk = this.breaks.pop()!;
+    return join([cur, ...brk, sawDefault ? null : st]);
+  }
+
+  // --- expressions ------------------------------------------------------------------------
+
+  private expr(n: SyntaxNode, st: State): void {
+    switch (n.type) {
+      case 'call_expression':
+        return this.call(n, st);
+      case 'assignment_expression': {
+        const right = n.childForFieldName('right');
+        const left = n.childForFieldName('left');
+        if (right) this.expr(right, st);
+        if (left) this.subExprs(left, st);
+        if (left) this.store(n, left, right?.text ?? '', n.childForFieldName('operator')?.text ?? '=', st);
+        return;
+      }
+      case 'update_expression': {
+        const arg = n.childForFieldName('argument');
+        if (arg) {
+          this.subExprs(arg, st);
+          this.store(n, arg, '1', n.childForFieldName('operator')?.text ?? '++', st);
+        }
+        return;
+      }
+      case 'sizeof_expression':
+      case 'string_literal':
+      case 'number_literal':
+      case 'identifier':
+      case 'comment':
+        return;
+      default:
+        for (const c of n.namedChildren) if (c) this.expr(c, st);
+    }
+  }
+
+  /** Calls inside an lvalue (indexes, function calls returning pointers). */
+  private subExprs(n: SyntaxNode, st: State): void {
+    for (const c of n.namedChildren) if (c) this.expr(c, st);
+  }
+
+  private isLocal(name: string): boolean {
+    return this.locals.has(name) || this.params.has(name);
+  }
+
+  private store(n: SyntaxNode, left: SyntaxNode, value: string, operator: string, st: State): void {
+    const target = normaliseExpr(left.text);
+    let shared: boolean;
+    if (left.type === 'identifier') shared = !this.isLocal(left.text);
+    else if (left.type === 'field_expression') {
+      // `local.field` stays local unless the struct's address escapes; `p->f` is shared memory.
+      const op = left.child(1)?.text;
+      const base = /^(\w+)/.exec(target)?.[1] ?? '';
+      shared = op === '->' || target.includes('->') || !this.isLocal(base);
+    } else shared = true; // *p, a[i]
+    this.events.push({ kind: 'store', target, value: value.replace(/\s+/g, ' ').trim(), operator, shared, ...this.base(n, st) });
+  }
+
+  private calleeText(fn: SyntaxNode): string {
+    return fn.text.replace(/\s+/g, '');
+  }
+
+  private call(n: SyntaxNode, st: State): void {
+    const fn = n.childForFieldName('function');
+    const argsNode = n.childForFieldName('arguments');
+    const argNodes = (argsNode?.namedChildren ?? []).filter((c): c is SyntaxNode => !!c && c.type !== 'comment');
+    // Arguments are evaluated before the call.
+    for (const a of argNodes) this.expr(a, st);
+    let callee = fn ? this.calleeText(fn) : '';
+    let primitive: Primitive | undefined;
+    // guard(name)(&lock): cleanup.h scope guard, held to the end of the enclosing block.
+    let isGuard = false;
+    if (fn?.type === 'call_expression' && fn.childForFieldName('function')?.text === 'guard') {
+      const gname = fn.childForFieldName('arguments')?.namedChildren[0]?.text ?? '';
+      callee = `guard(${gname})`;
+      primitive = this.kb.primitive(callee);
+      isGuard = true;
+    } else if (fn && fn.type !== 'identifier') {
+      this.expr(fn, st);
+    }
+    if (!isGuard) primitive = this.kb.primitive(callee) ?? this.kb.wrappers().get(callee);
+    const ev: CallEvent = {
+      kind: 'call',
+      callee,
+      args: argNodes.map((a) => a.text.replace(/\s+/g, ' ').trim()),
+      primitive,
+      resultUse: resultUse(n),
+      ...this.base(n, st),
+    };
+    this.events.push(ev);
+    if (primitive) this.apply(ev, primitive, st, isGuard);
+  }
+
+  private applyContext(p: Primitive, st: State): void {
+    const c = p.context;
+    if (!c) return;
+    if (c.preempt) st.preempt = Math.max(0, st.preempt + c.preempt);
+    if (c.rcu) st.rcu = Math.max(0, st.rcu + c.rcu);
+    if (c.irq === 'off') st.irqsOff = true;
+    else if (c.irq === 'on' || c.irq === 'restore') st.irqsOff = false;
+    if (c.bh === 'off') st.bhDepth++;
+    else if (c.bh === 'on') st.bhDepth = Math.max(0, st.bhDepth - 1);
+  }
+
+  private undoContext(p: Primitive, st: State): void {
+    const c = p.context;
+    if (!c) return;
+    if (c.preempt) st.preempt = Math.max(0, st.preempt - c.preempt);
+    if (c.rcu) st.rcu = Math.max(0, st.rcu - c.rcu);
+    if (c.irq === 'off') st.irqsOff = false;
+    if (c.bh === 'off') st.bhDepth = Math.max(0, st.bhDepth - 1);
+  }
+
+  private apply(ev: CallEvent, p: Primitive, st: State, isGuard: boolean): void {
+    const arg = ev.args[p.lockArg ?? 0];
+    switch (p.op) {
+      case 'lock': {
+        // A conditional acquire (mutex_lock_interruptible) tested in a condition: the branch decides.
+        if (p.trySuccess != null && !isGuard && (ev.resultUse.kind === 'cond' || ev.resultUse.kind === 'notcond')) return;
+        if (arg == null && !isGuard) return this.applyContext(p, st);
+        const lock = this.lockFor(ev, p, arg ?? ev.callee);
+        st.locks.push(lock);
+        if (isGuard) this.scopeGuards[this.scopeGuards.length - 1]?.push(lock);
+        this.applyContext(p, st);
+        return;
+      }
+      case 'trylock':
+        return; // held only in the success branch (see ifStmt / loop conditions)
+      case 'unlock': {
+        if (arg != null) {
+          const l = this.lockFor(ev, p, arg);
+          let i = -1;
+          for (let k = st.locks.length - 1; k >= 0; k--) if (st.locks[k]!.expr === l.expr) { i = k; break; }
+          if (i < 0) for (let k = st.locks.length - 1; k >= 0; k--) if (st.locks[k]!.lockClass === l.lockClass) { i = k; break; }
+          if (i >= 0) st.locks.splice(i, 1);
+        }
+        this.applyContext(p, st);
+        return;
+      }
+      case 'seq-write-begin': {
+        if (arg != null) st.locks.push(this.makeLock(arg, p.kind ?? 'seqcount_write', 'exclusive', ev.line, ev.callee, p));
+        this.applyContext(p, st);
+        return;
+      }
+      case 'seq-write-end': {
+        if (arg != null) {
+          const e = normaliseExpr(arg);
+          let i = -1;
+          for (let k = st.locks.length - 1; k >= 0; k--) if (st.locks[k]!.expr === e) { i = k; break; }
+          if (i >= 0) st.locks.splice(i, 1);
+        }
+        this.applyContext(p, st);
+        return;
+      }
+      case 'srcu-read-lock': {
+        if (arg != null) {
+          const target = ev.resultUse.kind === 'assign' ? (ev.resultUse.target ?? null) : null;
+          st.srcu.push({ ssp: normaliseExpr(arg), idxVar: target, line: ev.line, via: ev.callee });
+        }
+        return;
+      }
+      case 'srcu-read-unlock': {
+        if (arg != null) {
+          const e = normaliseExpr(arg);
+          let i = -1;
+          for (let k = st.srcu.length - 1; k >= 0; k--) if (st.srcu[k]!.ssp === e) { i = k; break; }
+          if (i >= 0) st.srcu.splice(i, 1);
+        }
+        return;
+      }
+      case 'assert-held': {
+        if (arg != null) {
+          const l = this.makeLock(arg, p.kind ?? 'mutex', p.mode ?? 'exclusive', ev.line, ev.callee, p);
+          if (!this.callersHold.some((c) => c.expr === l.expr)) this.callersHold.push(l);
+        }
+        return;
+      }
+      default:
+        this.applyContext(p, st);
+    }
+  }
+}
+
+/** How a call's result is used, looking through parentheses and casts. */
+export function resultUse(n: SyntaxNode): CallEvent['resultUse'] {
+  let node: SyntaxNode = n;
+  let p = node.parent;
+  while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) {
+    node = p;
+    p = p.parent;
+  }
+  if (!p) return { kind: 'discard' };
+  const inCondition = (x: SyntaxNode): boolean => {
+    let c: SyntaxNode | null = x;
+    while (c && c.parent && (c.parent.type === 'parenthesized_expression' || c.parent.type === 'binary_expression' || c.parent.type === 'unary_expression')) c = c.parent;
+    const q = c?.parent;
+    return !!q && (q.type === 'if_statement' || q.type === 'while_statement' || q.type === 'do_statement' || (q.type === 'for_statement' && q.childForFieldName('condition')?.id === c!.id) || q.type === 'conditional_expression');
+  };
+  switch (p.type) {
+    case 'assignment_expression':
+      if (p.childForFieldName('right')?.id === node.id) return { kind: 'assign', target: normaliseExpr(p.childForFieldName('left')?.text ?? '') };
+      return { kind: 'discard' };
+    case 'init_declarator':
+      return { kind: 'assign', target: declaratorName(p.childForFieldName('declarator')) ?? undefined };
+    case 'unary_expression':
+      if (p.child(0)?.text === '!' && inCondition(p)) return { kind: 'notcond' };
+      return { kind: 'discard' };
+    case 'if_statement':
+    case 'while_statement':
+    case 'do_statement':
+      return { kind: 'cond' };
+    case 'binary_expression':
+      return inCondition(p) ? { kind: 'cond', target: p.text.replace(/\s+/g, ' ') } : { kind: 'discard' };
+    case 'return_statement':
+      return { kind: 'return' };
+    case 'argument_list':
+      return { kind: 'arg' };
+    default:
+      return { kind: 'discard' };
+  }
+}

@@ -1,0 +1,62 @@
+// The schema of rules/**/*.yaml, mirroring src/engine/types.ts. rules/schema.md documents it.
+import { z } from 'zod';
+
+const lockKind = z.enum(['spinlock', 'raw_spinlock', 'rwlock', 'mutex', 'rwsem', 'semaphore', 'local_lock', 'bit_spinlock', 'seqcount_write', 'srcu', 'rcu', 'bitlock']);
+const ordering = z.enum(['full', 'acquire', 'release', 'relaxed', 'none']);
+const op = z.enum([
+  'lock', 'trylock', 'unlock', 'rmw', 'load', 'store', 'fence', 'wait', 'sleep', 'context',
+  'seq-read-begin', 'seq-read-retry', 'seq-write-begin', 'seq-write-end',
+  'srcu-read-lock', 'srcu-read-unlock', 'srcu-sync', 'srcu-barrier', 'srcu-call', 'srcu-cleanup', 'srcu-deref',
+  'assert-held',
+]);
+
+export const contextEffectSchema = z.strictObject({
+  preempt: z.union([z.literal(1), z.literal(-1)]).optional(),
+  irq: z.enum(['off', 'on', 'restore']).optional(),
+  bh: z.enum(['off', 'on']).optional(),
+  rcu: z.union([z.literal(1), z.literal(-1)]).optional(),
+});
+
+export const primitiveSchema = z.strictObject({
+  name: z.string().min(1),
+  family: z.string().min(1),
+  op,
+  ordering,
+  kind: lockKind.optional(),
+  lockArg: z.number().int().min(0).optional(),
+  bitArg: z.number().int().min(0).optional(),
+  mode: z.enum(['exclusive', 'shared']).optional(),
+  trySuccess: z.enum(['nonzero', 'zero']).optional(),
+  context: contextEffectSchema.optional(),
+  sleeps: z.boolean().optional(),
+  sleepsOnRT: z.boolean().optional(),
+  gfpArg: z.number().int().min(0).optional(),
+  lockExpr: z.string().min(1).optional(), // seqcount/srcu owner: target as a template over args, e.g. "{0}->kvm->srcu"
+  doc: z.string().optional(),
+});
+
+/** A compact form for families: `names: [a, b]` with shared fields expands to one primitive each. */
+export const primitiveGroupSchema = primitiveSchema.omit({ name: true }).extend({ names: z.array(z.string().min(1)).min(1) });
+
+export const lockOrderSchema = z.strictObject({
+  before: z.string().min(1),
+  after: z.string().min(1),
+  source: z.string().min(1),
+  note: z.string().optional(),
+});
+
+export const fieldTypeSchema = z.strictObject({
+  pattern: z.string().min(1),
+  type: z.string().min(1),
+  associatedLock: z.string().optional(),
+});
+
+// Top level is open: other sections (e.g. gfp.yaml's) are read by the modules that own them.
+export const rulesFileSchema = z.looseObject({
+  primitives: z.array(z.union([primitiveSchema, primitiveGroupSchema])).optional(),
+  lockOrders: z.array(lockOrderSchema).optional(),
+  fieldTypes: z.array(fieldTypeSchema).optional(),
+  wrappers: z.record(z.string(), z.string()).optional(),
+});
+
+export type RulesFile = z.infer<typeof rulesFileSchema>;
