@@ -24,9 +24,10 @@ export function renderMermaidSequence(il: Interleaving): string {
 
 /** Mermaid treats ';' and newlines as statement ends and '#' as an entity start; C text has all three. */
 export function mermaidText(s: string): string {
-  const entity: Record<string, string> = { '#': '#35;', ';': '#59;', '<': '#lt;', '>': '#gt;' };
+  // '<' could open an HTML tag in the label; '>' alone (as in '->') is plain text after the colon.
+  const entity: Record<string, string> = { '#': '#35;', ';': '#59;', '<': '#lt;' };
   return s
     .replace(/[\r\n]+/g, ' ')
-    .replace(/[#;<>]/g, (c) => entity[c] ?? c)
+    .replace(/[#;<]/g, (c) => entity[c] ?? c)
     .trim();
 }

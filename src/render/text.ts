@@ -67,33 +67,34 @@ function renderReproduction(r: Reproduction, paint: Painter): string[] {
   if (r.interleaving) out.push(...interleavingTable(r.interleaving, paint));
   if (r.litmus) {
     out.push(paint.dim(`litmus test${r.verdict ? ` (${verdictSummary(r.verdict)})` : ' (no verdict)'}:`));
-    out.push(...r.litmus.trimEnd().split('\n').map((l) => `  ${l}`));
+    out.push(...r.litmus.trimEnd().split('\n').map((l) => (l.trim() ? `  ${l}` : '')));
   }
   if (r.splat) {
     out.push(paint.dim(`splat${r.configs?.length ? ` (with ${r.configs.join(', ')})` : ''}:`));
-    out.push(...r.splat.trimEnd().split('\n').map((l) => `  ${l}`));
+    out.push(...r.splat.trimEnd().split('\n').map((l) => (l.trim() ? `  ${l}` : '')));
   } else if (r.configs?.length) {
     out.push(paint.dim(`seen with: ${r.configs.join(', ')}`));
   }
   return out;
 }
 
-/** lockdep's layout: one column per CPU, a dashed rule under the titles, one step per row. */
+/** lockdep's layout: one column per CPU, a dashed rule under the titles, one step per row. A
+ *  step's note goes on the row below it, in the same column, so notes do not widen the table. */
 export function interleavingTable(il: Interleaving, paint: Painter = painter(false)): string[] {
-  const cells = il.steps.map((s) => s.action + (s.note ? `  /* ${s.note} */` : ''));
-  const widths = il.cpus.map((cpu, i) => Math.max(cpu.length, ...il.steps.map((s, k) => (s.cpu === i ? cells[k]!.length : 0))) + 4);
+  const widths = il.cpus.map((cpu, i) => Math.max(cpu.length, ...il.steps.map((s) => (s.cpu === i ? s.action.length : 0))) + 4);
   const row = (texts: string[]) =>
     texts
       .map((t, i) => (i === texts.length - 1 ? t : t.padEnd(widths[i]!)))
       .join('')
       .trimEnd();
+  const inColumn = (cpu: number, text: string) => row(il.cpus.map((_, i) => (i === cpu ? text : '')));
   const out = [paint.dim(`${il.title}:`), ''];
   out.push('  ' + row(il.cpus));
   out.push('  ' + row(il.cpus.map((c) => '-'.repeat(c.length))));
-  il.steps.forEach((s, k) => {
-    const texts = il.cpus.map((_, i) => (i === s.cpu ? cells[k]! : ''));
-    out.push('  ' + row(texts));
-  });
+  for (const s of il.steps) {
+    out.push('  ' + inColumn(s.cpu, s.action));
+    if (s.note) out.push('  ' + paint.dim(inColumn(s.cpu, `  /* ${s.note} */`)));
+  }
   out.push('');
   if (il.outcome) out.push(`  ${paint.bold(il.outcome)}`);
   return out;
