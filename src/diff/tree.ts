@@ -88,7 +88,8 @@ export async function openTree(dir: string, series: Series): Promise<TreeSession
     await rm(tmp, { recursive: true, force: true });
     throw new InputError(dir, `cannot create a temporary worktree: ${firstLine(err)}`);
   }
-  const git = simpleGit(wt, { config: IDENTITY });
+  // Hooks of the user's repo must not run on our temporary commits: hooksPath points nowhere.
+  const git = simpleGit(wt, { config: IDENTITY, unsafe: { allowUnsafeHooksPath: true } });
   const revs: string[] = [base];
   const applied: boolean[] = series.patches.map(() => false);
   let failedAt = -1;

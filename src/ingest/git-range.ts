@@ -122,9 +122,11 @@ async function baseOf(root: string, firstSha: string): Promise<string | null> {
 // ---------------------------------------------------------------------------------------------
 // Commits -> patches.
 
-// Fields are NUL-separated and each commit starts with two NULs: neither can occur in commit
-// metadata or in a text diff (binary files show as "Binary files ... differ").
-const FORMAT = '%x00%x00%H%x00%an%x00%ae%x00%aI%x00%s%x00%b%x00';
+// Fields are NUL-separated and each commit starts with NUL, SOH, NUL: NUL cannot occur in commit
+// metadata or in a text diff (binary files show as "Binary files ... differ"), and no field starts
+// with SOH.
+const COMMIT_START = '\0\x01\0';
+const FORMAT = '%x00%x01%x00%H%x00%an%x00%ae%x00%aI%x00%s%x00%b%x00';
 
 async function commitsOf(root: string, range: string): Promise<Array<{ sha: string; patch: Patch }>> {
   const out = await git(root, [
@@ -134,7 +136,7 @@ async function commitsOf(root: string, range: string): Promise<Array<{ sha: stri
     '-p', `--format=${FORMAT}`, range, '--',
   ]);
   const commits: Array<{ sha: string; patch: Patch }> = [];
-  for (const chunk of out.split('\0\0').slice(1)) {
+  for (const chunk of out.split(COMMIT_START).slice(1)) {
     const [sha = '', name = '', email = '', date = '', subject = '', body = '', ...rest] = chunk.split('\0');
     const diff = rest.join('\0').replace(/^\n/, '');
     const parsed = parseDiff(diff, { input: `commit ${sha.slice(0, 12)}` });
@@ -300,6 +302,9 @@ export class GitObjectSource implements SourceProvider {
     const proc = this.proc;
     this.proc = null;
     if (!proc) return;
+    // Referenced again while we wait, or Node would exit with the wait pending.
+    proc.ref();
+    (proc.stdout as unknown as { ref?: () => void }).ref?.();
     await new Promise<void>((resolve) => {
       proc.once('close', () => resolve());
       proc.stdin.end();

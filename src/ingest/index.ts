@@ -31,10 +31,14 @@ class Collector {
   readonly notes: string[] = [];
   private seq = 0;
 
+  nextSeq(): number {
+    return this.seq++;
+  }
+
   add(mail: MailMessage, input: string, source: string): ClassifiedMail {
     let c: ClassifiedMail;
     try {
-      c = classifyMail(mail, input, this.seq++);
+      c = classifyMail(mail, input, this.nextSeq());
     } catch (err) {
       // A broken diff in a reply (a reviewer's sketch) is not the series: skip it, say so.
       if (err instanceof InputError && parseSubject(mail.subject).reply) {
@@ -80,7 +84,7 @@ function diffAsMail(buf: Buffer, name: string, c: Collector, source: string): nu
     text, attachments: [], fromLine: null, bodyLine: 0,
   };
   const cm: ClassifiedMail = {
-    kind: 'patch', mail, info: parseSubject(''), seq: 0, source, baseCommit: null,
+    kind: 'patch', mail, info: parseSubject(''), seq: c.nextSeq(), source, baseCommit: null,
     patch: {
       index: 1, total: 1, subject, rawSubject: subject, messageId: null, inReplyTo: null, references: [], from: null,
       date: null, to: [], cc: [], description: show.description, commit: show.commit, files, diffText,

@@ -8,6 +8,8 @@ import { gunzipSync } from 'node:zlib';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { InputError } from '../errors.js';
 import { VERSION } from '../version.js';
+import type { Series } from '../model/index.js';
+import { ingestBuffer, type IngestResult } from './index.js';
 
 export const DEFAULT_LORE_URL = 'https://lore.kernel.org/all/';
 
@@ -159,4 +161,18 @@ function networkProblem(err: unknown): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * `check --msgid`: fetch the thread and assemble its series. A thread can hold several postings
+ * (a v2 sent in reply to v1): the series that contains the asked-for message is kept.
+ */
+export async function ingestThread(msgidInput: string, opts: FetchThreadOptions = {}): Promise<IngestResult & { url: string }> {
+  const thread = await fetchThread(msgidInput, opts);
+  const ingested = await ingestBuffer(thread.mbox, thread.url);
+  const holds = (s: Series) => s.messageId === thread.msgid || s.patches.some((p) => p.messageId === thread.msgid || p.inReplyTo === thread.msgid);
+  const chosen = ingested.series.length > 1 && ingested.series.some(holds) ? ingested.series.filter(holds) : ingested.series;
+  const notes = [...ingested.notes];
+  if (chosen.length < ingested.series.length) notes.push(`thread ${thread.url}: reviewing the series that holds <${thread.msgid}>, ${ingested.series.length - chosen.length} other posting(s) left out`);
+  return { series: chosen, notes, url: thread.url };
 }

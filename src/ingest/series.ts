@@ -119,9 +119,21 @@ export function assembleSeries(mails: ClassifiedMail[], opts: AssembleOptions = 
 
   const postings = new Map<string, Posting>();
   const dirCounters = new Map<string, number>();
+  // A mail is threaded when it replies to something or something in the input replies to it.
+  const roots = new Map<ClassifiedMail, string | null>();
+  const repliedTo = new Set<string>();
   for (const m of units) {
-    const threaded = !!(m.mail.inReplyTo || m.mail.references.length) || m.kind === 'cover';
-    const root = threaded ? threadRoot(m, byId) : null;
+    const hasParent = !!(m.mail.inReplyTo || m.mail.references.length);
+    roots.set(m, hasParent || m.kind === 'cover' ? threadRoot(m, byId) : m.mail.messageId);
+    if (hasParent) {
+      const r = roots.get(m);
+      if (r) repliedTo.add(r);
+    }
+  }
+  for (const m of units) {
+    const hasParent = !!(m.mail.inReplyTo || m.mail.references.length);
+    const threaded = hasParent || m.kind === 'cover' || (!!m.mail.messageId && repliedTo.has(m.mail.messageId));
+    const root = threaded ? roots.get(m) ?? null : null;
     const total = m.info.total ?? 1;
     const numbered = m.info.index !== null && total > 1;
     const prefixes = m.info.prefixes.filter((p) => p !== 'RESEND');
