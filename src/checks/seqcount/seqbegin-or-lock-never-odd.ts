@@ -1,0 +1,116 @@
+// seqcount-seqbegin-or-lock-never-odd: read_seqbegin_or_lock(lock, &seq) with a marker that can
+// never become odd. The helper does a lockless pass while *seq is even and the locking pass only
+// when the caller makes it odd before retrying; read_seqbegin_or_lock() itself stores the (even)
+// sequence it read. A marker initialised to an even constant and never changed otherwise leaves
+// every retry lockless: under write pressure the reader can starve, and the intended exclusive
+// second pass never happens (the afs and proc fixes of 2024 set seq = 1 and seq++ per pass).
+//
+// Approach: for the marker variable of each call, read every assignment to it in the function's
+// text (all fragments in hunk mode): only `= <even constant>` assignments -> report, on the
+// assignment. Anything else (`seq = 1`, `seq++`, `seq |= 1`, `seq = nextseq`, `&seq` passed
+// elsewhere) counts as making it odd. The call must be in a retry loop.
+// Blind spots: markers changed through macros or pointers the text does not show.
+
+import type { Check, FunctionModel } from '../../engine/types.js';
+import { fragmentsOf, stripExpr } from '../srcu/srcu-expr.js';
+import { callText, interleaving, repro, step } from '../srcu/repro.js';
+
+interface Assign {
+  line: number;
+  text: string;
+  even: boolean;
+}
+
+function assignments(fns: FunctionModel[], v: string): { list: Assign[]; escapes: boolean } {
+  const list: Assign[] = [];
+  let escapes = false;
+  const assignRe = new RegExp(`(?<![\\w>.])(\\+\\+|--)?\\s*${v}\\b\\s*(=(?!=)|\\+=|-=|\\|=|\\^=|&=|\\+\\+|--)?\\s*([^;,)]*)`, 'g');
+  const seenRows = new Set<string>();
+  for (const fn of fns) {
+    const start = fn.node.startPosition.row;
+    const rows = fn.node.text.split('\n');
+    rows.forEach((row, i) => {
+      const key = `${fn.unit.file}:${start + i}`;
+      if (seenRows.has(key)) return;
+      seenRows.add(key);
+      const line = fn.unit.lineMap[start + i] ?? 0;
+      for (const m of row.matchAll(assignRe)) {
+        const pre = m[1];
+        const op = m[2];
+        const before = row.slice(0, m.index);
+        if (/&\s*$/.test(before) && !/read_seqbegin_or_lock\w*\s*\([^,]*,\s*&\s*$/.test(before)) escapes = true;
+        if (!pre && !op) continue;
+        if (pre || op !== '=') {
+          list.push({ line, text: row.trim(), even: false });
+          continue;
+        }
+        const val = (m[3] ?? '').trim();
+        const n = /^(0x[0-9a-f]+|\d+)[uUlL]*$/i.test(val) ? Number(val.replace(/[uUlL]+$/, '')) : NaN;
+        list.push({ line, text: row.trim(), even: Number.isInteger(n) && n % 2 === 0 });
+      }
+    });
+  }
+  return { list, escapes };
+}
+
+export const seqbeginOrLockNeverOdd: Check = {
+  meta: {
+    id: 'seqcount-seqbegin-or-lock-never-odd',
+    class: 'seqcount',
+    severity: 'warning',
+    title: 'read_seqbegin_or_lock() marker never becomes odd',
+    help:
+      'read_seqbegin_or_lock(lock, &seq) does a lockless read while seq is even and takes the lock ' +
+      'exclusively when seq is odd. It writes the even sequence it read into seq, so the caller must ' +
+      'make seq odd before the next pass (the usual pattern: `int seq = 1;` and `seq++;` at the top ' +
+      'of each pass, or `seq = 1;` before retrying). With `seq = 0` and nothing else, every retry is ' +
+      'another lockless pass: readers can starve under writers and the locking fallback is dead code. ' +
+      'See Documentation/locking/seqlock.rst (seqlock_t, locking readers) and include/linux/seqlock.h.',
+    docs: ['Documentation/locking/seqlock.rst', 'include/linux/seqlock.h'],
+  },
+  create(ctx) {
+    const done = new Set<string>();
+    return {
+      onEvent(ev, fn) {
+        if (ev.kind !== 'call' || !/^read_seqbegin_or_lock(_irqsave)?$/.test(ev.callee)) return;
+        const arg = (ev.args[1] ?? '').replace(/\s+/g, '');
+        if (!arg.startsWith('&')) return;
+        const v = stripExpr(arg);
+        if (!/^[A-Za-z_]\w*$/.test(v) || fn.params.has(v)) return;
+        const frags = fragmentsOf(ctx.functions(), fn);
+        const text = frags.map((f) => f.node.text).join('\n');
+        if (!ev.loops.length && !/need_seqretry\s*\(/.test(text) && !/goto\s+\w+/.test(text)) return;
+        const { list, escapes } = assignments(frags.length ? frags : [fn], v);
+        if (escapes || !list.length || list.some((a) => !a.even)) return;
+        const init = list[0]!;
+        if (!ev.changed && !list.some((a) => fn.unit.changed.has(a.line))) return;
+        const key = `${stripExpr(ev.args[0] ?? '')}:${v}`;
+        if (done.has(`${fn.unit.file}:${fn.name}:${key}`)) return;
+        done.add(`${fn.unit.file}:${fn.name}:${key}`);
+        const lock = stripExpr(ev.args[0] ?? '');
+        ctx.report({
+          unit: fn.unit,
+          fn,
+          line: init.line || ev.line,
+          message: `${v} is only ever set to an even value (\`${init.text}\`), so read_seqbegin_or_lock(&${lock}, &${v}) at line ${ev.line} never takes ${lock}: every retry is another lockless pass. Start with ${v} = 1 and increment it at the top of each pass (or set it odd before retrying).`,
+          key,
+          reproduction: repro({
+            chain: [`${fn.name}()`, `${ev.callee}()`],
+            interleaving: interleaving(
+              'locking fallback never taken',
+              ['CPU0 (reader)', 'CPU1 (writer)'],
+              [
+                step(0, init.text, fn.unit.file, init.line, `${v} even`),
+                step(0, callText(ev.callee, ev.args), fn.unit.file, ev.line, 'even marker: lockless pass'),
+                step(1, `write_seqlock(&${lock});`, undefined, undefined, 'a writer runs during the pass'),
+                step(0, `need_seqretry(&${lock}, ${v});`, undefined, undefined, `true: retry, but ${v} is still even`),
+                step(0, callText(ev.callee, ev.args), fn.unit.file, ev.line, 'lockless again; repeats for as long as writers keep coming'),
+              ],
+              'the exclusive locking pass never happens; the reader can starve',
+            ),
+          }),
+        });
+      },
+    };
+  },
+};

@@ -1,0 +1,76 @@
+// srcu-cleanup-without-barrier: cleanup_srcu_struct(S) in code that queues call_srcu(S) callbacks,
+// with no srcu_barrier(S) before the cleanup in the same function. A grace period wait
+// (synchronize_srcu) does not wait for queued callbacks; cleanup with callbacks pending WARNs and
+// the callbacks later run on freed memory (or after the module is gone).
+//
+// Approach: collect the srcu_structs that any analysed function passes to call_srcu(), then at each
+// cleanup_srcu_struct() on one of them look for srcu_barrier() on it earlier in the function.
+// Blind spots: barriers done by a callee or by another function before this one runs; call_srcu()
+// in files that are not analysed.
+
+import type { CallEvent, Check, FunctionModel } from '../../engine/types.js';
+import { callTarget, sameObject } from './srcu-expr.js';
+import { callText, interleaving, repro, step } from './repro.js';
+
+export const cleanupWithoutBarrier: Check = {
+  meta: {
+    id: 'srcu-cleanup-without-barrier',
+    class: 'srcu',
+    severity: 'warning',
+    title: 'cleanup_srcu_struct() without srcu_barrier() after call_srcu()',
+    help:
+      'call_srcu() queues a callback to run after a grace period. Before cleanup_srcu_struct() (or ' +
+      'before freeing the object that embeds the srcu_struct, or unloading the module) every queued ' +
+      'callback must have run: that is what srcu_barrier() waits for. synchronize_srcu() is not ' +
+      'enough, it waits for readers, not callbacks. See Documentation/RCU/checklist.rst item 17 and ' +
+      'Documentation/RCU/rcubarrier.rst.',
+    docs: ['Documentation/RCU/checklist.rst', 'Documentation/RCU/rcubarrier.rst'],
+  },
+  create(ctx) {
+    const calls: Array<{ ssp: string; fn: FunctionModel; ev: CallEvent }> = [];
+    const cleanups: Array<{ ssp: string; fn: FunctionModel; ev: CallEvent; barrier: boolean }> = [];
+    return {
+      onFunction(fn) {
+        const evs = fn.events.filter((e): e is CallEvent => e.kind === 'call');
+        evs.forEach((ev, i) => {
+          const op = ev.primitive?.op;
+          const ssp = callTarget(ev);
+          if (!ssp) return;
+          if (op === 'srcu-call') calls.push({ ssp, fn, ev });
+          if (op === 'srcu-cleanup') {
+            const barrier = evs.slice(0, i).some((b) => b.primitive?.op === 'srcu-barrier' && sameObject(callTarget(b) ?? '', fn, ssp, fn));
+            cleanups.push({ ssp, fn, ev, barrier });
+          }
+        });
+      },
+      onEnd() {
+        for (const c of cleanups) {
+          if (c.barrier) continue;
+          const q = calls.find((k) => sameObject(k.ssp, k.fn, c.ssp, c.fn));
+          if (!q || (!c.ev.changed && !q.ev.changed)) continue;
+          ctx.report({
+            unit: c.fn.unit,
+            fn: c.fn,
+            line: c.ev.line,
+            message: `cleanup_srcu_struct(&${c.ssp}) without srcu_barrier(&${c.ssp}) first, but ${q.fn.name}() queues call_srcu() callbacks on it (line ${q.ev.line}): a pending callback can run after the teardown.`,
+            key: c.ssp,
+            reproduction: repro({
+              chain: [`${c.fn.name}()`, 'cleanup_srcu_struct()'],
+              interleaving: interleaving(
+                'callback outlives its srcu_struct',
+                ['CPU0', 'CPU1'],
+                [
+                  step(0, callText(q.ev.callee, q.ev.args), q.fn.unit.file, q.ev.line, 'callback queued, grace period pending'),
+                  step(1, callText(c.ev.callee, c.ev.args), c.fn.unit.file, c.ev.line, 'no srcu_barrier(): callbacks still queued'),
+                  step(0, '/* grace period ends: the callback runs */', undefined, undefined, 'on a cleaned-up srcu_struct / freed object'),
+                ],
+                'WARN in cleanup_srcu_struct(), then use-after-free in the callback',
+              ),
+              configs: ['CONFIG_DEBUG_OBJECTS_RCU_HEAD', 'CONFIG_KASAN'],
+            }),
+          });
+        }
+      },
+    };
+  },
+};

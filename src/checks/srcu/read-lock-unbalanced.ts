@@ -1,0 +1,76 @@
+// srcu-read-lock-unbalanced: a path that leaves the function with an SRCU read side it entered still
+// open (typically an early return or `goto out` that skips srcu_read_unlock()). The reader never
+// ends, so every later synchronize_srcu() on that srcu_struct waits forever.
+//
+// Approach: FunctionModel.exits carries the context at every return / end; a section entered in
+// this function (its line lies inside it) and still open at an exit is reported at that exit. Read
+// sides handed to the caller on purpose stay silent: the index stored outside a local variable
+// (`ret->idx = srcu_read_lock(...)`, `vcpu->srcu_idx`), the index returned, or a function annotated
+// __acquires().
+// Blind spots: functions seen only in part (hunk mode without the function's end), exits the
+// engine's path merge hides.
+
+import type { Check } from '../../engine/types.js';
+import { sectionSsp, stripExpr } from './srcu-expr.js';
+import { callText, interleaving, repro, step } from './repro.js';
+
+export const readLockUnbalanced: Check = {
+  meta: {
+    id: 'srcu-read-lock-unbalanced',
+    class: 'srcu',
+    severity: 'error',
+    title: 'srcu_read_lock() without srcu_read_unlock() on some path',
+    help:
+      'Every srcu_read_lock() must be paired with srcu_read_unlock() on the same srcu_struct with the ' +
+      'index it returned, on every path out of the section. A path that returns with the read side ' +
+      'still entered leaves a reader that never ends: the next synchronize_srcu() (and ' +
+      'cleanup_srcu_struct()) on that srcu_struct hangs. Unlock on the error path too (goto to an ' +
+      'unlock label, or use guard(srcu)). See Documentation/RCU/whatisRCU.rst and ' +
+      'Documentation/RCU/checklist.rst item 13.',
+    docs: ['Documentation/RCU/whatisRCU.rst', 'Documentation/RCU/checklist.rst'],
+  },
+  create(ctx) {
+    return {
+      onFunction(fn) {
+        if (fn.partial || /__acquires\s*\(/.test(fn.node.text.slice(0, fn.node.text.indexOf('{') + 1 || 200))) return;
+        const seen = new Set<number>();
+        for (const exit of fn.exits) {
+          for (const sec of exit.ctx.srcu) {
+            if (sec.line < fn.startLine || sec.line > fn.endLine || seen.has(sec.line)) continue;
+            const idx = sec.idxVar ? stripExpr(sec.idxVar) : null;
+            if (!idx || !/^[A-Za-z_]\w*$/.test(idx) || fn.params.has(idx)) continue; // handed over on purpose
+            const ret = fn.events.find((e) => e.kind === 'return' && e.line === exit.line);
+            if (ret && ret.kind === 'return' && ret.value && new RegExp(`\\b${idx}\\b`).test(ret.value)) continue;
+            let touched = false;
+            for (let l = sec.line; l <= exit.line; l++) if (fn.unit.changed.has(l)) touched = true;
+            if (!touched) continue;
+            seen.add(sec.line);
+            const ssp = sectionSsp(sec, ctx.kb);
+            ctx.report({
+              unit: fn.unit,
+              fn,
+              line: exit.line,
+              message: `${fn.name}() can leave here with the ${ssp} read side entered at line ${sec.line} still open: srcu_read_unlock(&${ssp}, ${idx}) is skipped on this path.`,
+              key: `${ssp}:${sec.via}`,
+              reproduction: repro({
+                chain: [`${fn.name}()`, `${sec.via}()`],
+                interleaving: interleaving(
+                  'SRCU reader never ends',
+                  ['CPU0', 'CPU1'],
+                  [
+                    step(0, callText(sec.via, [`&${ssp}`], idx), fn.unit.file, sec.line),
+                    step(0, exit.kind === 'end' ? '}' : 'return ...;', fn.unit.file, exit.line, 'srcu_read_unlock() skipped'),
+                    step(1, `synchronize_srcu(&${ssp});`, undefined, undefined, 'waits for CPU0\'s reader, which never unlocks'),
+                  ],
+                  'synchronize_srcu() never returns (hung task)',
+                ),
+                configs: ['CONFIG_PROVE_LOCKING', 'CONFIG_DETECT_HUNG_TASK'],
+                splat: `WARNING: lock held when returning to user space!\n${fn.name} is leaving the kernel with locks still held!\n1 lock held: (${ssp}){.+.+}, at: ${sec.via}`,
+              }),
+            });
+          }
+        }
+      },
+    };
+  },
+};
