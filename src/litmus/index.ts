@@ -1,7 +1,100 @@
-// Embedded LKMM checker. (Being built: see issue 4.)
+// Embedded LKMM checker: decides herd7 C-dialect litmus tests under the Linux-kernel memory model
+// of Linux 6.12 (tools/memory-model), without herd7. Used by `lockreview litmus` and to put a
+// verdict on every ordering finding's generated litmus test (attachVerdicts).
+//
+// ACCEPTED SUBSET (for check authors generating tests; herd7 7.57 accepts the same text):
+//   C <name>                      first line; the name may contain + - . etc.
+//   "doc"                         optional doc string
+//   { x = 1; int y; int *p = &x; p = x; atomic_t v = ATOMIC_INIT(1); 0:r1 = 2; }
+//   P0(int *x, atomic_t *v, spinlock_t *s, int **p) { ... }   threads P0..Pn, numbered from 0;
+//       every parameter is a pointer to a shared location of the same name.
+//   Statements: `int r0;` `int r0 = e;` `r0 = e;` `*x = e;` (plain write), `e;`,
+//       `if (e) S else S`, `{ ... }`. No loops, goto, return, switch, ?:, ++, +=, arrays, structs.
+//   Expressions: integers, registers, parameters, `*p` (plain read), + - * / % & | ^ << >>,
+//       == != < > <= >= && || ! ~, (void)e, casts.
+//   Primitives (Linux 6.12 linux-kernel.def, nothing else):
+//       READ_ONCE(*x) WRITE_ONCE(*x, v) smp_load_acquire(x) smp_store_release(x, v)
+//       rcu_dereference(*p) rcu_assign_pointer(*p, v) smp_store_mb(*x, v)
+//       smp_mb() smp_rmb() smp_wmb() barrier() smp_mb__before_atomic() smp_mb__after_atomic()
+//       smp_mb__after_spinlock() smp_mb__after_unlock_lock()
+//       rcu_read_lock() rcu_read_unlock() synchronize_rcu() synchronize_rcu_expedited()
+//       xchg / cmpxchg and atomic_xchg / atomic_cmpxchg, each plain (fully ordered), _relaxed,
+//       _acquire, _release: xchg(x, v), cmpxchg(x, old, new) (a failed cmpxchg is an unordered read)
+//       atomic_read(v) atomic_set(v, i) atomic_read_acquire(v) atomic_set_release(v, i)
+//       atomic_add(i, v) atomic_sub(i, v) atomic_inc(v) atomic_dec(v)   (no return value, unordered)
+//       atomic_{add,sub,inc,dec}_return{,_relaxed,_acquire,_release}
+//       atomic_fetch_{add,sub,inc,dec}{,_relaxed,_acquire,_release}
+//       atomic_sub_and_test atomic_dec_and_test atomic_inc_and_test atomic_add_negative
+//       atomic_add_unless(v, a, u)
+//       spin_lock(s) spin_unlock(s) spin_trylock(s) spin_is_locked(s)
+//   Final part: `locations [x; 0:r1]`, `filter P`, then `exists P`, `~exists P` or `forall P`,
+//       P built from `0:r0=1`, `x=2`, `0:r0=x` (an address), /\ \/ ~ and parentheses.
+//   Comments: (* *) nesting, also // and /* */. `(*` ALWAYS opens a comment (as in herd7):
+//       never write `(*p)`; write `*p`.
+// SPELLING RULES FOR GENERATED TESTS (herd7 rejects the rest):
+//   - `lock`/`unlock` are reserved words: do not name locations or registers so (use lk, s, ...).
+//   - No kernel helpers outside the list: translate
+//       test_and_set_bit_lock(0, lk)  ->  r0 = xchg_acquire(lk, 1);  (taken when r0 == 0)
+//       clear_bit_unlock(0, lk)       ->  smp_store_release(lk, 0);
+//       __clear_bit_unlock / plain clear -> WRITE_ONCE(*lk, 0);  (or `*lk = 0;` if really plain)
+//       try_cmpxchg(p, &old, new)     ->  r = cmpxchg(p, old, new); if (r == old) ...
+//       test_and_set_bit(0, lk)       ->  r0 = xchg(lk, 1);   set_bit -> atomic-free WRITE_ONCE
+//       a lock loop                   ->  one attempt in an `if`, or a `filter` clause.
+//   - Model one bit per location (value 0/1); bit arithmetic on a shared word is not supported.
+//   - The `exists` clause names the BAD outcome: Observation Never proves the code correct.
+// Anything outside the subset is an UnsupportedError "unsupported: <construct> (file:line)";
+// syntax errors are InputErrors naming file:line. Never a guessed verdict.
+import { InputError, UnsupportedError } from '../errors.js';
 import type { Finding } from '../model/index.js';
+import { decide, DEFAULT_LIMITS, type Decision, type Limits } from './decide.js';
+import { formatHerd } from './format.js';
+import { parseLitmus } from './parser.js';
+
+export type { Decision, Limits } from './decide.js';
+export { formatHerd } from './format.js';
+export { parseLitmus } from './parser.js';
+
+export const MODEL_NAME = 'lockreview-lkmm (Linux 6.12 model)';
+
+/** Parses and decides one litmus test. Throws InputError (syntax) or UnsupportedError. */
+export function decideLitmus(text: string, name = '<litmus>', limits: Limits = DEFAULT_LIMITS): Decision {
+  return decide(parseLitmus(text, name), limits);
+}
+
+/** herd7-layout report for one test's text. */
+export function litmusReport(text: string, name: string): string {
+  return formatHerd(decideLitmus(text, name));
+}
 
 /** Decide every finding's litmus test; drop findings whose bad outcome the model forbids. */
-export function attachVerdicts(findings: Finding[], _notes: string[]): Finding[] {
-  return findings;
+export function attachVerdicts(findings: Finding[], notes: string[]): Finding[] {
+  const kept: Finding[] = [];
+  for (const f of findings) {
+    const text = f.reproduction?.litmus;
+    if (!text) {
+      kept.push(f);
+      continue;
+    }
+    const where = `${f.ruleId} at ${f.file}:${f.line}`;
+    try {
+      const d = decideLitmus(text, `${f.ruleId}.litmus`);
+      if (d.observation === 'Never') {
+        notes.push(`lkmm: dropped ${where}: the model forbids the bad outcome (Observation ${d.name} Never 0 ${d.negative})`);
+        continue;
+      }
+      kept.push({
+        ...f,
+        reproduction: {
+          ...f.reproduction,
+          verdict: { observation: d.observation, positive: d.positive, negative: d.negative, dataRace: d.dataRace, model: MODEL_NAME },
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof UnsupportedError) && !(e instanceof InputError)) throw e;
+      const reason = e instanceof InputError ? `litmus test does not parse: ${e.toString()}` : e.message;
+      notes.push(`lkmm: no verdict for ${where}: ${reason}`);
+      kept.push({ ...f, reproduction: { ...f.reproduction, verdict: null } });
+    }
+  }
+  return kept;
 }

@@ -1,0 +1,568 @@
+// Decides a parsed litmus test the way `herd7 -conf linux-kernel.cfg` does: enumerate candidate
+// executions (one path per thread, then rf and co), keep those the LKMM allows (lkmm.ts), and
+// report the distinct final states, how many satisfy the condition, and the data-race flag.
+//
+// Values: a read may return any value its location can hold. That domain is computed first as a
+// fixed point (initial values, then what writes can store given the reads' domains), bounded in
+// depth by the number of writes in the test so that read-modify-write chains terminate; the rf
+// choice then matches each read with a write of the same value. Locks follow lock.cat: a
+// spin_lock is an LKR/LKW pair, each critical section's UL directly follows its LKW in co, and the
+// LKR reads from the co-predecessor of its LKW (the initial state or the previous unlock).
+import { InputError, UnsupportedError } from '../errors.js';
+import { refKey, sameValue, valueText, type Expr, type LitmusTest, type Prop, type StateRef, type Stmt, type Value } from './ast.js';
+import type { PathEvent, ThreadPath } from './events.js';
+import { threadPaths, type ThreadContext } from './interpret.js';
+import { buildStatics, judge, type ExecEvent, type StaticInput } from './lkmm.js';
+import { Rel } from './relation.js';
+
+export interface Limits {
+  /** Paths of one thread. */
+  paths: number;
+  /** Candidate executions (path combinations x co x rf) in the whole test. */
+  candidates: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { paths: 20_000, candidates: 2_000_000 };
+
+export interface Decision {
+  name: string;
+  file: string;
+  quantifier: LitmusTest['quantifier'];
+  condition: string;
+  /** Observed final states, herd7-formatted (`1:r0=0; x=1;`), sorted. */
+  states: string[];
+  /** Allowed executions whose final state satisfies / does not satisfy the condition's proposition. */
+  positive: number;
+  negative: number;
+  observation: 'Never' | 'Sometimes' | 'Always';
+  /** herd7's Ok/No: whether the quantified condition holds. */
+  ok: boolean;
+  dataRace: boolean;
+  /** Allowed executions (after the filter), for information. */
+  executions: number;
+}
+
+interface Loc {
+  name: string;
+  init: Value;
+  lock: boolean;
+}
+
+export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decision {
+  const locs = collectLocations(test);
+  const lockLocs = new Set([...locs.values()].filter((l) => l.lock).map((l) => l.name));
+  const regInit = new Map<number, Map<string, Value>>();
+  for (const e of test.init) {
+    if ('thread' in e.target) {
+      if (!regInit.has(e.target.thread)) regInit.set(e.target.thread, new Map());
+      regInit.get(e.target.thread)!.set(e.target.reg, e.value);
+    }
+  }
+  for (const r of [...refsOf(test.condition), ...test.locations, ...(test.filter ? refsOf(test.filter) : [])]) {
+    if ('loc' in r && !locs.has(r.loc)) throw new InputError(test.file, `condition names unknown location '${r.loc}'`);
+    if ('thread' in r && r.thread >= test.threads.length) throw new InputError(test.file, `condition names thread ${r.thread}, which does not exist`);
+  }
+
+  // Value domains: a fixed point bounded by the number of write sites.
+  const domains = new Map<string, Value[]>();
+  for (const l of locs.values()) domains.set(l.name, [l.init]);
+  const ctxFor = (t: number): ThreadContext => ({
+    file: test.file,
+    regInit: regInit.get(t) ?? new Map(),
+    domain: (loc) => {
+      const d = domains.get(loc);
+      if (!d) throw new InputError(test.file, `P${t} accesses unknown location '${loc}'`);
+      return d;
+    },
+    isLock: (loc) => lockLocs.has(loc),
+  });
+  const depth = countWriteSites(test) + 1;
+  let paths: ThreadPath[][] = [];
+  for (let iter = 0; ; iter++) {
+    paths = test.threads.map((t) => threadPaths(t, ctxFor(t.index), limits.paths));
+    let changed = false;
+    for (const ps of paths)
+      for (const p of ps)
+        for (const e of p.events) {
+          if (e.kind !== 'W' || e.lock || e.loc === null || e.value === null) continue;
+          const d = domains.get(e.loc)!;
+          if (!d.some((v) => sameValue(v, e.value!))) {
+            d.push(e.value);
+            changed = true;
+          }
+        }
+    if (!changed) break;
+    if (iter >= depth) {
+      paths = test.threads.map((t) => threadPaths(t, ctxFor(t.index), limits.paths));
+      break;
+    }
+  }
+
+  const observed = observedRefs(test);
+  const states = new Set<string>();
+  let positive = 0;
+  let dataRace = false;
+  let executions = 0;
+  let candidates = 0;
+  const locList = [...locs.values()];
+
+  const chosen: ThreadPath[] = [];
+  const visitCombination = () => {
+    const ex = assemble(test, locList, chosen);
+    if (!ex) return;
+    const statics = buildStatics(ex.input);
+    for (const co of ex.coChoices()) {
+      for (const rf of ex.rfChoices(co)) {
+        if (++candidates > limits.candidates)
+          throw new UnsupportedError('state explosion', `unsupported: state explosion: more than ${limits.candidates} candidate executions in ${test.file}`);
+        const j = judge(statics, rf.rel, co.rel, !dataRace);
+        if (!j.consistent) continue;
+        const finalLoc = (name: string): Value => co.last.get(name) ?? locs.get(name)!.init;
+        const lookup = (r: StateRef): Value => ('loc' in r ? finalLoc(r.loc) : (chosen[r.thread]!.regs.get(r.reg) ?? regInit.get(r.thread)?.get(r.reg) ?? 0));
+        if (test.filter && !evalProp(test.filter, lookup)) continue;
+        executions++;
+        if (j.race) dataRace = true;
+        states.add(observed.map((r) => `${'loc' in r ? `[${r.loc}]` : refKey(r)}=${valueText(lookup(r))};`).join(' '));
+        if (evalProp(test.condition, lookup)) positive++;
+      }
+    }
+  };
+  const walk = (t: number) => {
+    if (t === paths.length) return visitCombination();
+    for (const p of paths[t]!) {
+      chosen[t] = p;
+      walk(t + 1);
+    }
+  };
+  walk(0);
+
+  // herd7 counts executions, not states: Positive + Negative is the number of allowed executions.
+  const sorted = [...states].sort();
+  const negative = executions - positive;
+  const observation = positive === 0 ? 'Never' : negative === 0 ? 'Always' : 'Sometimes';
+  const ok = test.quantifier === 'exists' ? positive > 0 : test.quantifier === 'not-exists' ? positive === 0 : negative === 0;
+  return {
+    name: test.name,
+    file: test.file,
+    quantifier: test.quantifier,
+    condition: propText(test.condition, true),
+    states: sorted,
+    positive,
+    negative,
+    observation,
+    ok,
+    dataRace,
+    executions,
+  };
+}
+
+// ---------------------------------------------------------------------------------- locations
+function collectLocations(test: LitmusTest): Map<string, Loc> {
+  const locs = new Map<string, Loc>();
+  const ensure = (name: string, lock = false) => {
+    const l = locs.get(name);
+    if (l) l.lock ||= lock;
+    else locs.set(name, { name, init: 0, lock });
+  };
+  for (const e of test.init) {
+    if (!('loc' in e.target)) continue;
+    ensure(e.target.loc, !!e.type && e.type.startsWith('spinlock_t'));
+    locs.get(e.target.loc)!.init = e.value;
+    if (typeof e.value !== 'number') ensure(e.value.addr);
+  }
+  for (const t of test.threads) {
+    for (const p of t.params) ensure(p.name, p.type === 'spinlock_t' && p.pointerDepth === 1);
+    const params = new Set(t.params.map((p) => p.name));
+    walkCalls(t.body, (fn, args) => {
+      if (/^spin_(lock|unlock|trylock|is_locked)$/.test(fn) && args[0]?.kind === 'name' && params.has(args[0].name)) ensure(args[0].name, true);
+    });
+  }
+  for (const r of [...test.locations]) if ('loc' in r) ensure(r.loc);
+  return locs;
+}
+
+function walkCalls(body: Stmt[], visit: (fn: string, args: Expr[]) => void): void {
+  const ex = (e: Expr | null): void => {
+    if (!e) return;
+    switch (e.kind) {
+      case 'call':
+        visit(e.fn, e.args);
+        e.args.forEach(ex);
+        return;
+      case 'deref':
+        return ex(e.target);
+      case 'unary':
+      case 'void':
+        return ex(e.arg);
+      case 'binary':
+        ex(e.left);
+        return ex(e.right);
+      default:
+        return;
+    }
+  };
+  const st = (s: Stmt): void => {
+    switch (s.kind) {
+      case 'decl':
+        return ex(s.init);
+      case 'assign':
+        ex(s.target);
+        return ex(s.value);
+      case 'expr':
+        return ex(s.expr);
+      case 'if':
+        ex(s.cond);
+        st(s.then);
+        if (s.else) st(s.else);
+        return;
+      case 'block':
+        s.body.forEach(st);
+        return;
+    }
+  };
+  body.forEach(st);
+}
+
+function countWriteSites(test: LitmusTest): number {
+  let n = 0;
+  for (const t of test.threads) {
+    walkCalls(t.body, (fn) => {
+      if (/WRITE_ONCE|store|set|assign|xchg|atomic_(add|sub|inc|dec|fetch)/.test(fn)) n++;
+    });
+    const st = (s: Stmt): void => {
+      if (s.kind === 'assign' && s.target.kind === 'deref') n++;
+      if (s.kind === 'if') {
+        st(s.then);
+        if (s.else) st(s.else);
+      }
+      if (s.kind === 'block') s.body.forEach(st);
+    };
+    t.body.forEach(st);
+  }
+  return n;
+}
+
+function refsOf(p: Prop): StateRef[] {
+  switch (p.kind) {
+    case 'eq':
+      return [p.ref];
+    case 'not':
+      return refsOf(p.arg);
+    case 'and':
+    case 'or':
+    case 'implies':
+      return [...refsOf(p.left), ...refsOf(p.right)];
+    default:
+      return [];
+  }
+}
+
+/** The locations herd7 shows in each final state: those of the condition and of `locations`. */
+function observedRefs(test: LitmusTest): StateRef[] {
+  const seen = new Map<string, StateRef>();
+  for (const r of [...test.locations, ...refsOf(test.condition)]) seen.set(refKey(r), r);
+  const regs = [...seen.values()].filter((r): r is { thread: number; reg: string } => 'thread' in r);
+  const globals = [...seen.values()].filter((r): r is { loc: string } => 'loc' in r);
+  regs.sort((a, b) => a.thread - b.thread || (a.reg < b.reg ? -1 : a.reg > b.reg ? 1 : 0));
+  globals.sort((a, b) => (a.loc < b.loc ? -1 : a.loc > b.loc ? 1 : 0));
+  return [...regs, ...globals];
+}
+
+function evalProp(p: Prop, lookup: (r: StateRef) => Value): boolean {
+  switch (p.kind) {
+    case 'true':
+      return true;
+    case 'false':
+      return false;
+    case 'eq':
+      return sameValue(lookup(p.ref), p.value) !== p.negated;
+    case 'not':
+      return !evalProp(p.arg, lookup);
+    case 'and':
+      return evalProp(p.left, lookup) && evalProp(p.right, lookup);
+    case 'or':
+      return evalProp(p.left, lookup) || evalProp(p.right, lookup);
+    case 'implies':
+      return !evalProp(p.left, lookup) || evalProp(p.right, lookup);
+  }
+}
+
+export function propText(p: Prop, top = false): string {
+  const inner = (q: Prop): string => {
+    switch (q.kind) {
+      case 'true':
+        return 'true';
+      case 'false':
+        return 'false';
+      case 'eq':
+        return `${refKey(q.ref)}${q.negated ? '!=' : '='}${valueText(q.value)}`;
+      case 'not':
+        return `~${propText(q.arg)}`;
+      case 'and':
+        return `${propText(q.left)} /\\ ${propText(q.right)}`;
+      case 'or':
+        return `${propText(q.left)} \\/ ${propText(q.right)}`;
+      case 'implies':
+        return `${propText(q.left)} => ${propText(q.right)}`;
+    }
+  };
+  const s = inner(p);
+  if (top) return `(${s})`;
+  return p.kind === 'and' || p.kind === 'or' || p.kind === 'implies' ? `(${s})` : s;
+}
+
+// ----------------------------------------------------------------------------------- assembly
+interface CoChoice {
+  rel: Rel;
+  /** Final (co-last) value of every written location. */
+  last: Map<string, Value>;
+  /** LKR event -> the write it reads (co-predecessor of its LKW). */
+  lockReads: [number, number][];
+}
+
+interface RfChoice {
+  rel: Rel;
+}
+
+interface Assembled {
+  input: StaticInput;
+  coChoices(): Iterable<CoChoice>;
+  rfChoices(co: CoChoice): Iterable<RfChoice>;
+}
+
+/** Lays one path per thread out as one event structure; null when lock.cat rules it out. */
+function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[]): Assembled | null {
+  const events: ExecEvent[] = [];
+  const initIndex = new Map<string, number>();
+  for (const l of locs) {
+    initIndex.set(l.name, events.length);
+    events.push({ thread: -1, kind: 'W', loc: l.name, value: l.init, tag: 'once', fence: null, lock: null, atomic: false });
+  }
+  const po: [number, number][] = [];
+  const rmw: [number, number][] = [];
+  const addr: [number, number][] = [];
+  const data: [number, number][] = [];
+  const ctrl: [number, number][] = [];
+  const rcuRscs: [number, number][] = [];
+  const pathOf: PathEvent[] = [];
+  // Lock bookkeeping per location: LKW -> its UL (critical), unmatched LKWs, LF/RL/RU readers.
+  const critical = new Map<number, number>();
+  const unmatched = new Map<string, number[]>();
+  const lockWritesByThread = new Map<string, number[][]>();
+  const failReads: { ev: number; ownLkw: number | null }[] = [];
+  const unlockedReads: { ev: number; lastOwnUl: number | null }[] = [];
+  // Set when a thread takes a lock it holds or finds it unlocked while holding it: lock.cat's
+  // lock-nest and nested-is-locked axioms rule such executions out (the thread deadlocks).
+  let nested = false;
+
+  for (const path of chosen) {
+    const base = events.length;
+    const rcuStack: number[] = [];
+    const held = new Map<string, number>(); // lock location -> LKW currently held
+    const lastUl = new Map<string, number>();
+    path.events.forEach((e, k) => {
+      const g = base + k;
+      pathOf[g] = e;
+      events.push({ thread: path.thread, kind: e.kind, loc: e.loc, value: e.value, tag: e.tag, fence: e.fence, lock: e.lock, atomic: e.atomic });
+      for (let q = base; q < g; q++) po.push([q, g]);
+      if (e.rmwFrom !== null) rmw.push([base + e.rmwFrom, g]);
+      for (const d of e.addr) addr.push([base + d, g]);
+      for (const d of e.data) data.push([base + d, g]);
+      for (const d of e.ctrl) ctrl.push([base + d, g]);
+      if (e.fence === 'rcu-lock') rcuStack.push(g);
+      if (e.fence === 'rcu-unlock') {
+        const open = rcuStack.pop();
+        if (open === undefined) throw new UnsupportedError('unmatched rcu_read_unlock', `unsupported: unmatched rcu_read_unlock() in P${path.thread} (${test.file})`);
+        rcuRscs.push([open, g]);
+      }
+      if (e.lock && e.loc) {
+        const loc = e.loc;
+        switch (e.lock) {
+          case 'LKR':
+            if (held.has(loc)) return; // lock-nest: marked below
+            break;
+          case 'LKW': {
+            if (held.has(loc)) {
+              nested = true;
+              return;
+            }
+            held.set(loc, g);
+            const perThread = lockWritesByThread.get(loc) ?? [];
+            lockWritesByThread.set(loc, perThread);
+            (perThread[path.thread] ??= []).push(g);
+            break;
+          }
+          case 'UL': {
+            const lkw = held.get(loc);
+            if (lkw === undefined)
+              throw new UnsupportedError('unmatched spin_unlock', `unsupported: spin_unlock() without a matching spin_lock() in P${path.thread} (${test.file})`);
+            critical.set(lkw, g);
+            held.delete(loc);
+            lastUl.set(loc, g);
+            break;
+          }
+          case 'LF':
+          case 'RL':
+            failReads.push({ ev: g, ownLkw: held.get(loc) ?? null });
+            break;
+          case 'RU':
+            if (held.has(loc)) nested = true; // nested-is-locked
+            unlockedReads.push({ ev: g, lastOwnUl: lastUl.get(loc) ?? null });
+            break;
+        }
+      }
+    });
+    if (rcuStack.length) throw new UnsupportedError('unmatched rcu_read_lock', `unsupported: unmatched rcu_read_lock() in P${path.thread} (${test.file})`);
+    for (const [loc, lkw] of held) {
+      const u = unmatched.get(loc) ?? [];
+      u.push(lkw);
+      unmatched.set(loc, u);
+    }
+  }
+  if (nested) return null;
+  for (const u of unmatched.values()) if (u.length > 1) return null; // more than one must deadlock
+
+  // Every plain read needs a write of its value; prune combinations where none exists.
+  const writesOf = new Map<string, number[]>();
+  events.forEach((e, i) => {
+    if (e.kind === 'W' && e.loc !== null) {
+      const l = writesOf.get(e.loc) ?? [];
+      l.push(i);
+      writesOf.set(e.loc, l);
+    }
+  });
+  const readCands: { ev: number; cands: number[] }[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.kind !== 'R' || e.lock) continue;
+    const cands = (writesOf.get(e.loc!) ?? []).filter((w) => sameValue(events[w]!.value!, e.value!));
+    if (cands.length === 0) return null;
+    readCands.push({ ev: i, cands });
+  }
+  const lockRead = new Map<number, number>(); // LKW -> its LKR
+  for (const [r, w] of rmw) if (events[w]!.lock === 'LKW') lockRead.set(w, r);
+
+  const n = events.length;
+  const input: StaticInput = { events, po, rmw, addr, data, ctrl, rcuRscs };
+
+  // Per-location co candidates: interleavings of each thread's writes in program order.
+  const perLocOrders: { loc: string; orders: number[][] }[] = [];
+  for (const l of locs) {
+    const init = initIndex.get(l.name)!;
+    if (l.lock) {
+      const byThread = (lockWritesByThread.get(l.name) ?? []).filter(Boolean);
+      const lone = unmatched.get(l.name)?.[0];
+      const orders: number[][] = [];
+      for (const seq of interleavings(byThread)) {
+        if (lone !== undefined && seq[seq.length - 1] !== lone) continue;
+        const order = [init];
+        for (const lkw of seq) {
+          order.push(lkw);
+          const ul = critical.get(lkw);
+          if (ul !== undefined) order.push(ul);
+        }
+        orders.push(order);
+      }
+      perLocOrders.push({ loc: l.name, orders });
+    } else {
+      const byThread = new Map<number, number[]>();
+      for (const w of writesOf.get(l.name) ?? []) {
+        const t = events[w]!.thread;
+        if (t < 0) continue;
+        const s = byThread.get(t) ?? [];
+        s.push(w);
+        byThread.set(t, s);
+      }
+      perLocOrders.push({ loc: l.name, orders: [...interleavings([...byThread.values()])].map((s) => [init, ...s]) });
+    }
+  }
+
+  function* coChoices(): Iterable<CoChoice> {
+    const pick: number[][] = [];
+    function* go(k: number): Iterable<CoChoice> {
+      if (k === perLocOrders.length) {
+        const rel = new Rel(n);
+        const last = new Map<string, Value>();
+        const lockReads: [number, number][] = [];
+        perLocOrders.forEach((pl, idx) => {
+          const order = pick[idx]!;
+          for (let a = 0; a < order.length; a++) for (let b = a + 1; b < order.length; b++) rel.add(order[a]!, order[b]!);
+          last.set(pl.loc, events[order[order.length - 1]!]!.value!);
+          for (let a = 1; a < order.length; a++) {
+            const lkr = lockRead.get(order[a]!);
+            if (lkr !== undefined) lockReads.push([order[a - 1]!, lkr]);
+          }
+        });
+        yield { rel, last, lockReads };
+        return;
+      }
+      for (const o of perLocOrders[k]!.orders) {
+        pick[k] = o;
+        yield* go(k + 1);
+      }
+    }
+    yield* go(0);
+  }
+
+  // Candidate sources of lock-failure and is-unlocked reads (lock.cat's rf-lf and rf-ru).
+  const lockKindRead: { ev: number; cands: number[] }[] = [];
+  for (const f of failReads) {
+    const loc = events[f.ev]!.loc!;
+    const cands =
+      f.ownLkw !== null
+        ? [f.ownLkw]
+        : (writesOf.get(loc) ?? []).filter((w) => events[w]!.lock === 'LKW' && events[w]!.thread !== events[f.ev]!.thread);
+    if (cands.length === 0) return null;
+    lockKindRead.push({ ev: f.ev, cands });
+  }
+  for (const u of unlockedReads) {
+    const loc = events[u.ev]!.loc!;
+    const cands = (writesOf.get(loc) ?? []).filter((w) => (events[w]!.lock === 'UL' || events[w]!.thread < 0) && events[w]!.thread !== events[u.ev]!.thread);
+    if (u.lastOwnUl !== null) cands.push(u.lastOwnUl);
+    lockKindRead.push({ ev: u.ev, cands });
+  }
+  const allReads = [...readCands, ...lockKindRead];
+
+  function* rfChoices(co: CoChoice): Iterable<RfChoice> {
+    const pick: number[] = [];
+    function* go(k: number): Iterable<RfChoice> {
+      if (k === allReads.length) {
+        const rel = new Rel(n);
+        allReads.forEach((r, idx) => rel.add(pick[idx]!, r.ev));
+        for (const [w, r] of co.lockReads) rel.add(w, r);
+        yield { rel };
+        return;
+      }
+      for (const c of allReads[k]!.cands) {
+        pick[k] = c;
+        yield* go(k + 1);
+      }
+    }
+    yield* go(0);
+  }
+
+  return { input, coChoices, rfChoices };
+}
+
+function* interleavings(seqs: number[][]): Iterable<number[]> {
+  const live = seqs.filter((s) => s.length > 0);
+  const total = live.reduce((a, s) => a + s.length, 0);
+  const pos = live.map(() => 0);
+  const out: number[] = [];
+  function* go(): Iterable<number[]> {
+    if (out.length === total) {
+      yield out.slice();
+      return;
+    }
+    for (let i = 0; i < live.length; i++) {
+      if (pos[i]! < live[i]!.length) {
+        out.push(live[i]![pos[i]!]!);
+        pos[i]!++;
+        yield* go();
+        pos[i]!--;
+        out.pop();
+      }
+    }
+  }
+  yield* go();
+}
