@@ -1,4 +1,58 @@
-// `lockreview presend`. (Being built by its issue.)
+// `lockreview presend [RANGE] [--worktree]`: review your own commits before sending them, reading
+// whole files from git objects (nothing is checked out or written).
+// `lockreview install-hook [--fail-on L] [--uninstall]`: the same check on every patch that
+// `git send-email` is about to send, as git's sendemail-validate hook.
 import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+import { reviewSeries } from '../../pipeline.js';
+import { parseFailOn, parseFormat, renderReport, exitStatus } from '../output.js';
+import { loadConfigFor, repositoryAround } from '../../config/load.js';
+import { seriesFromGitRange } from '../../ingest/git-range.js';
+import { installHook, uninstallHook } from '../../hook/index.js';
 
-export function registerPresend(_program: Command, _setStatus: (code: number) => void): void {}
+export function registerPresend(program: Command, setStatus: (code: number) => void): void {
+  program
+    .command('presend')
+    .description('review your commits before sending them: @{upstream}..HEAD by default (else since the merge base with the default branch)')
+    .argument('[range]', 'revision range A..B, or one revision R meaning R..HEAD')
+    .option('--worktree', 'also review the uncommitted changes, as a last patch')
+    .option('--format <format>', 'text | json | sarif', 'text')
+    .option('--fail-on <level>', 'error | warning | info | never (exit 1 when a finding reaches it)')
+    .option('--config <file>', 'configuration file (.toml or .json)')
+    .option('--strict', 'also report in-code suppressions that match no finding')
+    .action(async (range: string | undefined, o: { worktree?: boolean; format: string; failOn?: string; config?: string; strict?: boolean }) => {
+      const format = parseFormat(o.format);
+      const root = repositoryAround(process.cwd());
+      if (!root) throw new InputError('presend', 'not inside a git work tree');
+      const config = await loadConfigFor({ configPath: o.config, repoRoot: root });
+      if (o.strict) config.strict = true;
+      const failOn = o.failOn ? parseFailOn(o.failOn) : config.failOn;
+      const { series, sources } = await seriesFromGitRange(root, { range, worktree: !!o.worktree });
+      let text: string;
+      let status: number;
+      try {
+        const report = await reviewSeries([series], { sources, config });
+        // Rendered fully before anything is written: nothing half-written on a late error.
+        text = renderReport(report, format, format === 'text' && !!process.stdout.isTTY);
+        status = exitStatus(report, failOn);
+      } finally {
+        await sources.dispose();
+      }
+      process.stdout.write(text);
+      setStatus(status);
+    });
+
+  program
+    .command('install-hook')
+    .description("install git's sendemail-validate hook: git send-email refuses patches with findings (an existing hook is kept and runs first)")
+    .option('--fail-on <level>', 'record this level in the hook (default: the repository configuration decides at send time)')
+    .option('--uninstall', 'remove the hook and put back the one that was there before')
+    .action(async (o: { failOn?: string; uninstall?: boolean }) => {
+      const root = repositoryAround(process.cwd());
+      if (!root) throw new InputError('install-hook', 'not inside a git work tree');
+      if (o.uninstall && o.failOn) throw new InputError('--fail-on', 'does not go with --uninstall');
+      const change = o.uninstall ? uninstallHook(root) : installHook(root, { failOn: o.failOn ? parseFailOn(o.failOn) : null });
+      process.stdout.write(change.notes.map((n) => `lockreview: ${n}\n`).join(''));
+      setStatus(0);
+    });
+}
