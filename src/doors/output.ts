@@ -1,16 +1,23 @@
 // Shared by the CLI commands: format a report, decide the exit status from --fail-on.
-import type { FailOn, Report } from '../model/index.js';
+import type { FailOn, Report, Series } from '../model/index.js';
 import { SEVERITY_RANK } from '../model/index.js';
 import { InputError } from '../errors.js';
 import { renderJson } from '../render/json.js';
 import { renderText } from '../render/text.js';
 import { renderSarif } from '../render/sarif.js';
+import { formatMbox, renderReplies, type ReplyOptions } from '../render/email.js';
 
-export type Format = 'text' | 'json' | 'sarif';
+export type Format = 'text' | 'json' | 'sarif' | 'email';
 
 export function parseFormat(s: string): Format {
-  if (s === 'text' || s === 'json' || s === 'sarif') return s;
-  throw new InputError('--format', `unknown format '${s}' (text, json, sarif)`);
+  if (s === 'text' || s === 'json' || s === 'sarif' || s === 'email') return s;
+  throw new InputError('--format', `unknown format '${s}' (text, json, sarif, email)`);
+}
+
+/** What the email format needs besides the report: the patches answered, and the reply settings. */
+export interface EmailContext {
+  series: Series[];
+  reply: ReplyOptions;
 }
 
 export function parseFailOn(s: string): FailOn {
@@ -18,8 +25,12 @@ export function parseFailOn(s: string): FailOn {
   throw new InputError('--fail-on', `unknown level '${s}' (error, warning, info, never)`);
 }
 
-export function renderReport(report: Report, format: Format, color: boolean): string {
+export function renderReport(report: Report, format: Format, color: boolean, email?: EmailContext): string {
   if (format === 'json') return renderJson(report);
+  if (format === 'email') {
+    if (!email) throw new InputError('--format', 'email replies need patch mail input (check, inbox)');
+    return formatMbox(renderReplies(email.series, report, email.reply));
+  }
   if (format === 'sarif') return renderSarif(report);
   return renderText(report, { color });
 }

@@ -1,26 +1,46 @@
 // `lockreview check [--tree DIR] [--format F] [--fail-on L] FILE...` (`-` reads stdin).
 import type { Command } from 'commander';
-import { reviewInputs } from '../../pipeline.js';
+import { reviewSeries } from '../../pipeline.js';
+import { ingestInputs } from '../../ingest/index.js';
+import { DEFAULT_LORE_URL, ingestThread } from '../../ingest/lore.js';
+import { InputError } from '../../errors.js';
+import { addReplyOptions, checkReplyOptions, deliverCheckReplies, type ReplyCliOptions } from './inbox.js';
 import { parseFailOn, parseFormat, renderReport, exitStatus } from '../output.js';
 import { loadConfigFor } from '../../config/load.js';
 
 export function registerCheck(program: Command, setStatus: (code: number) => void): void {
-  program
+  const cmd = program
     .command('check')
     .description('review patch inputs: mbox, t.mbox.gz, .eml, format-patch files or directories, diffs, - for stdin')
-    .argument('<inputs...>', 'patch inputs')
+    .argument('[inputs...]', 'patch inputs')
+    .option('--msgid <message-id>', 'review the thread holding this Message-ID, fetched from --lore-url')
+    .option('--lore-url <url>', 'public-inbox base URL for --msgid', DEFAULT_LORE_URL)
+    .option('--max-fetch-mb <n>', 'largest thread accepted from --lore-url, in MiB', '64')
     .option('--tree <dir>', 'git work tree of the project: apply the series in a temporary worktree and analyse whole files')
-    .option('--format <format>', 'text | json | sarif', 'text')
+    .option('--format <format>', 'text | json | sarif | email (replies as an mbox)', 'text')
     .option('--fail-on <level>', 'error | warning | info | never (exit 1 when a finding reaches it)')
-    .option('--config <file>', 'configuration file (.toml or .json)')
-    .action(async (inputs: string[], o: { tree?: string; format: string; failOn?: string; config?: string }) => {
+    .option('--config <file>', 'configuration file (.toml or .json)');
+  addReplyOptions(cmd).action(
+    async (inputs: string[], o: { tree?: string; format: string; failOn?: string; config?: string; msgid?: string; loreUrl: string; maxFetchMb: string } & ReplyCliOptions) => {
       const format = parseFormat(o.format);
+      if (format !== 'email' && (o.out || o.send)) throw new InputError(o.out ? '--out' : '--send', 'needs --format email');
+      const reply = format === 'email' ? checkReplyOptions(o) : null;
       const config = await loadConfigFor({ configPath: o.config, repoRoot: o.tree ?? null });
       const failOn = o.failOn ? parseFailOn(o.failOn) : config.failOn;
-      const report = await reviewInputs(inputs, { tree: o.tree, config });
-      // Rendered fully before anything is written: nothing half-written on a late error.
-      const text = renderReport(report, format, format === 'text' && !!process.stdout.isTTY);
-      process.stdout.write(text);
+      const maxMb = Number(o.maxFetchMb);
+      if (!(maxMb > 0)) throw new InputError('--max-fetch-mb', `not a size: '${o.maxFetchMb}'`);
+      if (o.msgid && inputs.length) throw new InputError('--msgid', 'give either --msgid or patch inputs, not both');
+      if (!o.msgid && !inputs.length) throw new InputError('check', 'no input given (patch files, - for stdin, or --msgid)');
+      const ingested = o.msgid ? await ingestThread(o.msgid, { baseUrl: o.loreUrl, maxBytes: Math.round(maxMb * 2 ** 20) }) : await ingestInputs(inputs);
+      const report = await reviewSeries(ingested.series, { tree: o.tree, config }, [...ingested.notes]);
+      if (reply && (o.out || o.send)) {
+        if (!(await deliverCheckReplies(ingested.series, report, o, reply))) process.stderr.write('lockreview: some replies were not delivered (see above)\n');
+      } else {
+        // Rendered fully before anything is written: nothing half-written on a late error.
+        const text = renderReport(report, format, format === 'text' && !!process.stdout.isTTY, reply ? { series: ingested.series, reply } : undefined);
+        process.stdout.write(text);
+      }
       setStatus(exitStatus(report, failOn));
-    });
+    },
+  );
 }
