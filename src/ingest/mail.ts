@@ -47,7 +47,7 @@ function addresses(value: string | null): string[] {
   if (!value) return [];
   try {
     const out: string[] = [];
-    for (const a of addressParser(decodeHeaderValue(value), { flatten: true })) {
+    for (const a of addressParser(utf8Header(value), { flatten: true })) {
       if (!a.address) continue;
       out.push(a.name ? `${a.name} <${a.address}>` : a.address);
     }
@@ -60,10 +60,17 @@ function addresses(value: string | null): string[] {
 function person(value: string | null): Person | null {
   if (!value) return null;
   try {
-    const [a] = addressParser(decodeHeaderValue(value), { flatten: true });
+    const [a] = addressParser(utf8Header(value), { flatten: true });
     if (a && a.address) return { name: a.name || '', email: a.address };
   } catch { /* fall through */ }
   return null;
+}
+
+/** Raw 8-bit header bytes as UTF-8 when valid; encoded words are left to addressParser, which
+ *  decodes them after splitting (a decoded name may hold a comma). */
+function utf8Header(value: string): string {
+  const s = Buffer.from(value, 'latin1').toString('utf8');
+  return s.includes('\uFFFD') ? value : s;
 }
 
 function isoDate(value: string | null): string | null {

@@ -40,7 +40,9 @@ function threadRoot(m: ClassifiedMail, byId: Map<string, ClassifiedMail>): strin
   for (;;) {
     if (cur.mail.messageId) seen.add(cur.mail.messageId);
     const parentId = cur.mail.inReplyTo ?? cur.mail.references[cur.mail.references.length - 1] ?? null;
-    if (!parentId || seen.has(parentId)) break;
+    if (!parentId) break;
+    // A loop in the headers: every member of it must get the same root, so take the least id.
+    if (seen.has(parentId)) return [...seen].sort()[0]!;
     const parent = byId.get(parentId);
     if (!parent) {
       // The thread's first message is references[0] even when it is not in the input.
