@@ -1,4 +1,6 @@
-// Checks of the lock-order family. (Filled in by the family's own modules.)
+// Checks of the lock-order family: lock-order cycles across the series, its files and the
+// documented orders of rules/lock-orders.yaml.
 import type { Check } from '../../engine/types.js';
+import { abba } from './abba.js';
 
-export const checks: Check[] = [];
+export const checks: Check[] = [abba];

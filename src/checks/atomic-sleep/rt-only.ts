@@ -1,0 +1,73 @@
+// atomic-sleep-rt-only: a lock that becomes a sleeping lock on PREEMPT_RT (spinlock_t, rwlock_t,
+// local_lock_t, or a helper that takes one, such as a regmap with a spinlock_t) taken where the
+// context is atomic even on PREEMPT_RT.
+//
+// Approach: at every call event, the call "sleeps on RT" when it takes a spinlock_t/rwlock_t/
+// local_lock_t (the lock's declared type corrects the API's kind: spin_lock() on a raw lock is not
+// flagged), a primitive marked sleepsOnRT in rules/primitives/sleep.yaml (regmap_* on MMIO/syscon
+// maps), or a function of the series/files whose summary reaches one (two calls deep). The point is
+// truly atomic on RT when one of the engine's atomic reasons holds there too: raw_spinlock_t or
+// bit spinlock held, preempt_disable()/get_cpu(), interrupts hard-disabled (local_irq_save), an
+// irq_chip callback (runs under the raw desc->lock), an NMI handler or a non-blockable MMU notifier
+// (the OOM reaper's path). Calls that sleep on every config are left to atomic-sleep-in-atomic.
+//
+// Blind spots: hard-IRQ handlers registered with IRQF_NO_THREAD and HRTIMER_MODE_*_HARD timers
+// (atomic on RT too) are treated as threaded; whether a regmap is MMIO (spinlock_t) or uses
+// raw/no locking is not known, so every regmap access counts as taking a spinlock_t; a
+// non-blockable MMU notifier that bails out on !mmu_notifier_range_blockable() before the lock is
+// recognised only when the test is a call that precedes the lock in the text.
+import type { Check } from '../../engine/types.js';
+import { atomicReasons, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
+import { callText, shapeRoles } from './sleep-in-atomic.js';
+
+export const rtOnly: Check = {
+  meta: {
+    id: 'atomic-sleep-rt-only',
+    class: 'atomic-sleep',
+    severity: 'warning',
+    title: 'Lock that sleeps on PREEMPT_RT taken in a context that is atomic on PREEMPT_RT',
+    help:
+      'On CONFIG_PREEMPT_RT, spinlock_t, rwlock_t and local_lock_t are sleeping locks (rtmutex based). ' +
+      'Taking one, directly or through a helper such as a regmap access, while a raw_spinlock_t is ' +
+      'held, with interrupts hard-disabled, with preempt_disable()/get_cpu(), in an irq_chip callback ' +
+      '(called under the raw desc->lock) or in a non-blockable MMU notifier is a bug on PREEMPT_RT only: ' +
+      'lockdep reports "[ BUG: Invalid wait context ]" (CONFIG_PROVE_RAW_LOCK_NESTING) and RT kernels ' +
+      'print "BUG: sleeping function called from invalid context". Fix: use a raw_spinlock_t for the ' +
+      'inner lock, move the call out of the section, or use migrate_disable()/local_lock instead of ' +
+      'preempt_disable()/get_cpu().',
+    docs: ['Documentation/locking/locktypes.rst', 'Documentation/core-api/real-time/differences.rst'],
+  },
+  create(ctx) {
+    const reported = new Set<string>();
+    return {
+      onEvent(ev, fn) {
+        if (ev.kind !== 'call') return;
+        const site = sleepAt(ev, fn, ctx);
+        if (site?.level !== 'rt') return;
+        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn))
+          .filter((r) => r.onRT)
+          .map((r) => locateReason(r, fn, ev));
+        if (!reasons.length) return;
+        const at = findingLine(ev, reasons, fn);
+        if (!at) return;
+        const key = `${fn.unit.file}:${fn.name}`;
+        if (reported.has(key)) return;
+        reported.add(key);
+        const why = at.reason.line != null ? `${at.reason.text} (line ${at.reason.line})` : at.reason.text;
+        const target = site.chain[site.chain.length - 1];
+        const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
+        ctx.report({
+          unit: fn.unit,
+          fn,
+          line: at.line,
+          message:
+            `${target}()${via} takes a lock that sleeps on PREEMPT_RT (spinlock_t/rwlock_t/local_lock_t), but ` +
+            `${fn.name}() is atomic even on RT here: ${why}. A bug with CONFIG_PREEMPT_RT only` +
+            `${ev.line !== at.line ? `; the call is ${callText(ev)} at line ${ev.line}` : ''}.`,
+          key: `${fn.name}:${target}`,
+          reproduction: sleepReproduction({ fn, ev, site, reason: at.reason, rtOnly: true }),
+        });
+      },
+    };
+  },
+};

@@ -1,0 +1,77 @@
+// atomic-sleep-in-atomic: a call that may sleep while the context is atomic.
+//
+// Approach: at every call event, ask whether the call sleeps on every configuration: a sleeping
+// primitive of the knowledge base (rules/primitives/sleep.yaml: msleep, wait_event*, flush_work,
+// GFP_KERNEL allocations through their gfp argument, copy_*_user, gpiod_get* ...), a lock of a
+// sleeping kind (mutex, rw_semaphore, semaphore), an SRCU grace-period wait, or a function of the
+// series/files whose summary says it reaches one of these (two calls deep, with the chain). The
+// engine's Context says why the point is atomic: spinlock_t/rwlock_t/raw_spinlock_t/bit spinlock
+// held, rcu_read_lock(), preempt_disable()/get_cpu(), local_irq_disable/save(), local_bh_disable(),
+// or the function's role (hard-IRQ handler, timer, tasklet/softirq, RCU callback, NMI, irq_chip
+// callback, non-blockable MMU notifier). One finding per function and sleeping callee, placed on the
+// sleeping call, or on the line that made the context atomic when only that line is new.
+//
+// Blind spots: sleeping that depends on a gfp mask held in a variable (treated as unknown); callees
+// outside the units and function pointers; atomic context inherited from callers that are not in
+// the units (only lockdep_assert_held/__must_hold are seen); a lock released by a wrapper the
+// knowledge base does not know (then the lock is ignored rather than trusted); conditional sleeping
+// inside callees (`if (gfpflags_allow_blocking(gfp))`) counts as sleeping.
+import type { Check, CallEvent, FunctionModel } from '../../engine/types.js';
+import { rolesFromShape } from '../../engine/roles.js';
+import { atomicReasons, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
+
+export const sleepInAtomic: Check = {
+  meta: {
+    id: 'atomic-sleep-in-atomic',
+    class: 'atomic-sleep',
+    severity: 'error',
+    title: 'Call that may sleep in atomic context',
+    help:
+      'A function that may sleep (a mutex or rwsem, msleep/usleep_range, wait_event/wait_for_completion, ' +
+      'synchronize_rcu/synchronize_srcu/flush_work, a GFP_KERNEL/GFP_NOFS allocation, copy_to/from_user, ' +
+      'gpiod_get, or a helper that does one of these) is called while a spinlock is held, inside ' +
+      'rcu_read_lock(), with preemption, interrupts or bottom halves disabled, or from an interrupt, ' +
+      'timer, softirq or NMI handler. The scheduler cannot switch away there: the kernel prints ' +
+      '"BUG: sleeping function called from invalid context" (CONFIG_DEBUG_ATOMIC_SLEEP) or deadlocks. ' +
+      'Fix: move the call out of the atomic section, use GFP_ATOMIC/GFP_NOWAIT, or defer the work to ' +
+      'a workqueue or threaded IRQ handler.',
+    docs: ['Documentation/locking/locktypes.rst', 'Documentation/core-api/memory-allocation.rst', 'Documentation/RCU/whatisRCU.rst'],
+  },
+  create(ctx) {
+    const reported = new Set<string>();
+    return {
+      onEvent(ev, fn) {
+        if (ev.kind !== 'call') return;
+        const site = sleepAt(ev, fn, ctx);
+        if (site?.level !== 'always') return;
+        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn)).map((r) => locateReason(r, fn, ev));
+        if (!reasons.length) return;
+        const at = findingLine(ev, reasons, fn);
+        if (!at) return;
+        const key = `${fn.unit.file}:${fn.name}:${site.chain[site.chain.length - 1]}`;
+        if (reported.has(key)) return;
+        reported.add(key);
+        const why = at.reason.line != null ? `${at.reason.text} (line ${at.reason.line})` : at.reason.text;
+        const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
+        ctx.report({
+          unit: fn.unit,
+          fn,
+          line: at.line,
+          message: `${site.chain[site.chain.length - 1]}() may sleep${via}, but ${fn.name}() is in atomic context here: ${why}.${ev.line !== at.line ? ` The sleeping call is ${callText(ev)} at line ${ev.line}.` : ''}`,
+          key: `${fn.name}:${site.chain[site.chain.length - 1]}`,
+          reproduction: sleepReproduction({ fn, ev, site, reason: at.reason, rtOnly: false }),
+        });
+      },
+    };
+  },
+};
+
+export function callText(ev: CallEvent): string {
+  return `${ev.callee}(${ev.args.join(', ')})`;
+}
+
+/** Roles from a function's signature (for fragments whose registration the engine did not see). */
+export function shapeRoles(fn: FunctionModel) {
+  if (fn.roles.length || !fn.params.size) return [];
+  return rolesFromShape({ name: fn.name, returns: null, params: [...fn.params.values()], body: '' });
+}

@@ -1,0 +1,193 @@
+// What both atomic-sleep checks need at a call: does it sleep (itself or through callees), why is
+// the point atomic, and the reproduction (chain, splat, configs) a maintainer can check.
+import type { AnalysisEvent, AtomicReason, CallEvent, CheckContext, FunctionModel, FunctionRole, KnowledgeBase } from '../../engine/types.js';
+import type { Reproduction } from '../../model/index.js';
+import { directSleep, gfpMaySleep, isSleepSummary, primitiveOf, type SleepLevel } from '../../engine/summaries.js';
+import { normaliseExpr } from '../../engine/lock-class.js';
+
+export interface SleepSite {
+  level: SleepLevel;
+  /** Calls from the call site to the sleeping primitive: ["helper", "mutex_lock"]. */
+  chain: string[];
+}
+
+/** Whether the call sleeps, directly or through a function visible in the units. */
+export function sleepAt(ev: CallEvent, fn: FunctionModel, ctx: CheckContext): SleepSite | null {
+  const direct = directSleep(ev, ctx.kb, fn);
+  if (direct) return { level: direct, chain: [ev.callee] };
+  if (primitiveOf(ev, ctx.kb)) return null;
+  const s = ctx.summary(ev.callee);
+  if (!s || s.name === fn.name) return null;
+  if (s.maySleep) return { level: 'always', chain: [ev.callee, ...s.maySleep.chain] };
+  if (isSleepSummary(s) && s.gfpParam && gfpMaySleep(ev.args[s.gfpParam.arg]) === true) {
+    return { level: 'always', chain: [ev.callee, ...s.gfpParam.chain] };
+  }
+  if (s.maySleepOnRT) return { level: 'rt', chain: [ev.callee, ...s.maySleepOnRT.chain] };
+  return null;
+}
+
+const ROLE_TEXT: Partial<Record<FunctionRole, { text: string; onRT: boolean }>> = {
+  'irq-chip': { text: 'irq_chip callback under the raw desc->lock', onRT: true },
+};
+
+/**
+ * The reasons the point of `ev` is atomic, as the engine saw them, made more trustworthy:
+ *  - a lock taken in a whole function that never releases it there is left out (an unlock through
+ *    a wrapper the knowledge base does not know would otherwise poison the rest of the function);
+ *  - a hunk fragment that releases a lock it never took ran under that lock until the release;
+ *  - a non-blockable MMU notifier that tests mmu_notifier_range_blockable() may sleep after the test;
+ *  - roles the engine could not see in a fragment are added from the function's shape.
+ */
+export function atomicReasons(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeBase, extraRoles: readonly FunctionRole[]): AtomicReason[] {
+  const out: AtomicReason[] = [];
+  for (const r of ev.ctx.atomic) {
+    if (r.line != null && isLockReason(r) && !fn.partial && !releasedLater(fn, r, ev)) continue;
+    if (r.kind === 'role' && /MMU notifier/i.test(r.text) && blockableTestBefore(fn, ev.line)) continue;
+    out.push(r);
+  }
+  if (fn.partial) out.push(...heldBeforeFragment(ev, fn, kb));
+  for (const role of extraRoles) {
+    if (fn.roles.includes(role)) continue;
+    const t = ROLE_TEXT[role];
+    if (t) out.push({ kind: 'role', line: null, text: t.text, onRT: t.onRT });
+  }
+  return out;
+}
+
+function isLockReason(r: AtomicReason): boolean {
+  return r.kind === 'spinlock' || r.kind === 'raw_spinlock' || r.kind === 'rwlock' || r.kind === 'bit_spinlock' || r.kind === 'local_lock' || (r.kind === 'irq' && r.line != null);
+}
+
+function lockExprOfReason(r: AtomicReason): string | null {
+  const m = /^\w+\((.*)\)$/.exec(r.text);
+  return m ? normaliseExpr(m[1]!) : null;
+}
+
+/** Whether the lock behind reason `r` is released by some event after `ev` in the function. */
+function releasedLater(fn: FunctionModel, r: AtomicReason, ev: AnalysisEvent): boolean {
+  const expr = lockExprOfReason(r);
+  if (!expr) return true;
+  const i = fn.events.indexOf(ev);
+  for (let j = i + 1; j < fn.events.length; j++) {
+    const e = fn.events[j]!;
+    if (!e.ctx.locks.some((l) => l.expr === expr || l.expr.startsWith(expr + '['))) {
+      // The lock is no longer held at a later event: some statement released it.
+      return true;
+    }
+  }
+  // Held to every exit: an unlock at the very end shows as a release at a return/end exit.
+  return fn.exits.some((x) => !x.ctx.locks.some((l) => l.expr === expr || l.expr.startsWith(expr + '[')));
+}
+
+function blockableTestBefore(fn: FunctionModel, line: number): boolean {
+  return fn.events.some((e) => e.kind === 'call' && /mmu_notifier_range_blockable/.test(e.node.text) && e.line <= line);
+}
+
+/** Spinning locks a hunk fragment releases without having taken them: held from the fragment's
+ *  start up to the release (the acquisition is above the hunk). */
+function heldBeforeFragment(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeBase): AtomicReason[] {
+  const out: AtomicReason[] = [];
+  const seenLock = new Set<string>();
+  for (const e of fn.events) {
+    if (e.kind !== 'call') continue;
+    const p = primitiveOf(e, kb);
+    if (!p || p.lockArg == null || e.args[p.lockArg] == null) continue;
+    const expr = normaliseExpr(e.args[p.lockArg]!);
+    if (p.op === 'lock' || p.op === 'trylock') {
+      seenLock.add(expr);
+      continue;
+    }
+    if (p.op !== 'unlock' || seenLock.has(expr)) continue;
+    seenLock.add(expr); // only the first release counts
+    if (e.line <= ev.line || e.ctx.locks.some((l) => l.expr === expr)) continue;
+    const kind = p.kind;
+    if (kind !== 'spinlock' && kind !== 'raw_spinlock' && kind !== 'rwlock' && kind !== 'bit_spinlock') continue;
+    out.push({
+      kind: kind === 'bit_spinlock' ? 'bit_spinlock' : kind,
+      line: null,
+      text: `${expr} (taken above the hunk, released by ${e.callee}() at line ${e.line})`,
+      onRT: kind === 'raw_spinlock' || kind === 'bit_spinlock',
+    });
+  }
+  return out;
+}
+
+/** Reproduction for a context bug. */
+export function sleepReproduction(opts: {
+  fn: FunctionModel;
+  ev: CallEvent;
+  site: SleepSite;
+  reason: AtomicReason;
+  rtOnly: boolean;
+}): Partial<Reproduction> {
+  const { fn, ev, site, reason, rtOnly } = opts;
+  const where = reason.line != null ? `${reason.text} at line ${reason.line}` : reason.text;
+  const chain = [`${fn.name}() [atomic: ${where}]`, ...site.chain.map((c) => `${c}()`)];
+  const frames = [...site.chain].reverse().map((c) => `  ${c}`).join('\n');
+  const held = reason.line != null ? `1 lock held: ${reason.text}, at: ${fn.name}` : `context: ${reason.text}`;
+  const splat = rtOnly
+    ? [
+        '=============================',
+        '[ BUG: Invalid wait context ]',
+        '-----------------------------',
+        `trying to lock: (${site.chain[site.chain.length - 1]}), at: ${site.chain[0]}`,
+        `other info that might help us debug this: ${held}`,
+        '',
+        'and on PREEMPT_RT:',
+        `BUG: sleeping function called from invalid context at kernel/locking/spinlock_rt.c`,
+        'Call Trace:',
+        '  __might_resched',
+        '  rt_spin_lock',
+        frames,
+        `  ${fn.name}`,
+      ].join('\n')
+    : [
+        `BUG: sleeping function called from invalid context at ${fn.unit.file}:${ev.line}`,
+        `in_atomic(): 1, irqs_disabled(): ${reason.kind === 'irq' || /irq/.test(reason.text) ? 1 : 0}`,
+        held,
+        'Call Trace:',
+        '  __might_resched',
+        frames,
+        `  ${fn.name}`,
+      ].join('\n');
+  const configs = rtOnly
+    ? ['CONFIG_PREEMPT_RT=y', 'CONFIG_DEBUG_ATOMIC_SLEEP=y', 'CONFIG_PROVE_LOCKING=y', 'CONFIG_PROVE_RAW_LOCK_NESTING=y']
+    : ['CONFIG_DEBUG_ATOMIC_SLEEP=y', 'CONFIG_PROVE_LOCKING=y'];
+  return { chain, splat, configs, interleaving: null, litmus: null, verdict: null };
+}
+
+/** The line a finding belongs on: the sleeping call when the patch touched it, else the line that
+ *  made the context atomic when the patch added that one; null when the series touched neither. */
+export function findingLine(ev: CallEvent, reasons: readonly AtomicReason[], fn: FunctionModel): { line: number; reason: AtomicReason } | null {
+  if (ev.changed && reasons.length) return { line: ev.line, reason: reasons[reasons.length - 1]! };
+  for (let i = reasons.length - 1; i >= 0; i--) {
+    const r = reasons[i]!;
+    if (r.line != null && fn.unit.changed.has(r.line)) return { line: r.line, reason: r };
+    if (r.line == null) {
+      const l = locateReason(r, fn, ev).line;
+      if (l != null && fn.unit.changed.has(l)) return { line: l, reason: { ...r, line: l } };
+    }
+  }
+  return null;
+}
+
+/** Fills in where a context reason began when the engine keeps only a depth or flag (preemption,
+ *  RCU, IRQs, BH): the last call before `ev` that entered that state. */
+export function locateReason(r: AtomicReason, fn: FunctionModel, ev: AnalysisEvent): AtomicReason {
+  if (r.line != null) return r;
+  const enters = (e: CallEvent): boolean => {
+    const c = e.primitive?.context;
+    if (!c) return false;
+    if (r.kind === 'preempt') return c.preempt === 1;
+    if (r.kind === 'rcu') return c.rcu === 1;
+    if (r.kind === 'irq') return c.irq === 'off';
+    if (r.kind === 'bh') return c.bh === 'off';
+    return false;
+  };
+  let found: CallEvent | null = null;
+  for (const e of fn.events) {
+    if (e === ev) break;
+    if (e.kind === 'call' && enters(e)) found = e;
+  }
+  return found ? { ...r, line: found.line, text: `${found.callee}(${found.args.join(', ')})` } : r;
+}
