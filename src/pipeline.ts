@@ -10,6 +10,7 @@ import { allChecks } from './checks/index.js';
 import { attachVerdicts } from './litmus/index.js';
 import { applyConfig, type Config, defaultConfig } from './config/index.js';
 import { VERSION } from './version.js';
+import { refineFindings, llmEnabled, type LlmStats } from './llm/index.js';
 import { suppressFindings, seriesSuppressionText, diskSuppressionText } from './filter/index.js';
 
 export interface ReviewOptions {
@@ -29,6 +30,7 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
   const findings: Finding[] = [];
   let functions = 0;
   let files = 0;
+  let llmStats: LlmStats | undefined;
   for (const series of seriesList) {
     let sources = opts.sources ?? null;
     let dispose: (() => Promise<void>) | null = null;
@@ -40,7 +42,14 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
     }
     try {
       const result = await analyzeSeries(series, { sources, kb, checks });
-      findings.push(...result.findings);
+      let seriesFindings = applyConfig(attachVerdicts(result.findings, notes), config);
+      if (llmEnabled(config.llm)) {
+        // Wording and triage only: the LLM sees findings the engine decided and never adds one.
+        const refined = await refineFindings(seriesFindings, { series: [series], sources, llm: config.llm });
+        seriesFindings = refined.findings;
+        llmStats = addStats(llmStats, refined.stats);
+      }
+      findings.push(...seriesFindings);
       functions += result.functions;
       files += result.files;
       notes.push(...result.notes);
@@ -69,9 +78,20 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
       })),
     })),
     findings: kept,
-    stats: { patches: seriesList.reduce((n, s) => n + s.patches.length, 0), files, functions, ms: Math.round(performance.now() - t0) },
+    stats: {
+      patches: seriesList.reduce((n, s) => n + s.patches.length, 0),
+      files,
+      functions,
+      ms: Math.round(performance.now() - t0),
+      ...(llmStats ? { llm: llmStats } : {}),
+    },
     notes,
   };
+}
+
+function addStats(a: LlmStats | undefined, b: LlmStats): LlmStats {
+  if (!a) return b;
+  return { requests: a.requests + b.requests, promptTokens: a.promptTokens + b.promptTokens, completionTokens: a.completionTokens + b.completionTokens, ms: a.ms + b.ms, cached: a.cached + b.cached };
 }
 
 /** `lockreview check FILE...`: ingest patch inputs and review them. */
