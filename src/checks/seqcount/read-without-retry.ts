@@ -40,7 +40,9 @@ export const readWithoutRetry: Check = {
           const retried = /\b(read_seqcount_retry|raw_read_seqcount_retry|__read_seqcount_retry|read_seqretry|u64_stats_fetch_retry|need_seqretry|read_seqcount_latch_retry)\s*\(/.test(text);
           if (retried) continue;
           // Returned, stored, or handed to a helper: validated elsewhere.
-          if (new RegExp(`return[^;]*\\b${v}\\b|[\\w\\]\\)]\\s*(->|\\.)\\s*\\w+\\s*=\\s*${v}\\b|\\w+\\s*\\([^;]*\\b${v}\\b`).test(text.replace(ev.node.text, ''))) continue;
+          const body = text.slice(text.indexOf('{') + 1).replace(ev.node.text, '');
+          const use = `(?<![\\w>.])${v}\\b`;
+          if (new RegExp(`return[^;]*${use}|(->|\\.|\\*)\\s*\\w*(\\[[^\\]]*\\])?\\s*=\\s*${v}\\b|\\w+\\s*\\([^;{}]*${use}`).test(body)) continue;
           ctx.report({
             unit: fn.unit,
             fn,

@@ -6,7 +6,8 @@
 //
 // Approach, from strongest evidence:
 //  1. the same counter (matched by class) is written or read in a function whose role is IRQ,
-//     softirq, timer, NMI or RCU callback, or written elsewhere with the _irqsave/_irq variant;
+//     softirq, timer, NMI or RCU callback (an _irqsave writer elsewhere proves nothing: it is also
+//     the usual way to make a process-context writer non-preemptible);
 //  2. a per-CPU counter (this_cpu_ptr()/per_cpu_ptr() result) updated in a `notrace` function:
 //     tracing and BPF hooks run in any context, so the same per-CPU counter is re-entered from IRQ;
 //  3. a per-CPU u64_stats counter updated with no visible preempt/IRQ/BH disable at all: reported
@@ -56,7 +57,7 @@ export const writerIrqUnsafe: Check = {
         const counter = callTarget(ev);
         if (!counter) return;
         const role = fn.roles.find((r) => IRQ_ROLES.has(r));
-        const irqContext = role ? `${fn.name}() runs as a ${role} callback` : IRQ_SAFE_WRITERS.test(ev.callee) ? `${fn.name}() writes it with ${ev.callee}(), so IRQ-context users exist` : null;
+        const irqContext = role ? `${fn.name}() runs as a ${role} callback` : null;
         const u: Use = { fn, ev, counter, irqContext };
         uses.push(u);
         if (WRITERS.test(ev.callee) && !ev.ctx.irqsOff && !role) writers.push(u);

@@ -41,6 +41,9 @@ export const readLockUnbalanced: Check = {
             if (!idx || !/^[A-Za-z_]\w*$/.test(idx) || fn.params.has(idx)) continue; // handed over on purpose
             const ret = fn.events.find((e) => e.kind === 'return' && e.line === exit.line);
             if (ret && ret.kind === 'return' && ret.value && new RegExp(`\\b${idx}\\b`).test(ret.value)) continue;
+            // Unlocked on this path with the right index but another srcu_struct: srcu-read-unlock-mismatch.
+            const unlockedWrongly = fn.events.some((e) => e.kind === 'call' && e.primitive?.op === 'srcu-read-unlock' && e.line > sec.line && e.line <= exit.line && stripExpr(e.args[1] ?? '') === idx);
+            if (unlockedWrongly) continue;
             let touched = false;
             for (let l = sec.line; l <= exit.line; l++) if (fn.unit.changed.has(l)) touched = true;
             if (!touched) continue;

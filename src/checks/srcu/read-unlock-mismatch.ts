@@ -44,6 +44,15 @@ export const readUnlockMismatch: Check = {
           sec = bySsp[bySsp.length - 1]!;
           problem = `the ${ssp} read side was entered at line ${sec.s.line} with index ${sec.idx}, but the unlock passes ${idx} (the index of the ${byIdx[0]!.ssp} section)`;
         }
+        if (!problem && bySsp.length && !byIdx.length) {
+          // The index came from a read side on another srcu_struct that is already closed.
+          const origin = fn.events.find((e) => e.kind === 'call' && e.line < ev.line && e.primitive?.op === 'srcu-read-lock' && e.resultUse.kind === 'assign' && stripExpr(e.resultUse.target ?? '') === idx);
+          const originSsp = origin && origin.kind === 'call' ? callTarget(origin) : null;
+          if (originSsp && !sameObject(originSsp, fn, ssp, fn)) {
+            sec = bySsp[bySsp.length - 1]!;
+            problem = `${idx} was returned by ${origin!.kind === 'call' ? origin!.callee : 'srcu_read_lock'}(&${originSsp}) at line ${origin!.line}, but the ${ssp} read side entered at line ${sec.s.line} uses ${sec.idx ?? 'another index'}`;
+          }
+        }
         if (!problem || !sec) return;
         ctx.report({
           unit: fn.unit,
