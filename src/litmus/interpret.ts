@@ -2,7 +2,7 @@
 // herd7's events (see events.ts). A read may return any value its location can hold (the value
 // domain computed by paths.ts); conditional primitives (cmpxchg, spin_trylock, spin_is_locked)
 // follow the value read or fork. Register values carry the reads they came from, which gives the
-// addr, data and ctrl dependencies (ctrl covers every event after the branch, as in herd7).
+// addr, data and ctrl dependencies (ctrl reaches the events inside the if's arms).
 // Paths are enumerated by replaying the thread with a recorded list of choices.
 import { InputError, UnsupportedError } from '../errors.js';
 import { sameValue, valueText, type Expr, type Stmt, type ThreadDef, type Value } from './ast.js';
@@ -152,10 +152,14 @@ class Run {
         this.expr(s.expr);
         return;
       case 'if': {
+        // A control dependency reaches the events inside the arms only (explanation.txt:
+        // "Y syntactically lies within an arm of an if statement").
         const c = this.expr(s.cond);
-        this.ctrl = union(this.ctrl, c.deps);
+        const outer = this.ctrl;
+        this.ctrl = union(outer, c.deps);
         if (truthy(c.v)) this.stmt(s.then);
         else if (s.else) this.stmt(s.else);
+        this.ctrl = outer;
         return;
       }
       case 'block':
