@@ -2,14 +2,16 @@
 // parser reused; callers delete the trees they get when done with them.
 import { createRequire } from 'node:module';
 import { Parser, Language, type Tree } from 'web-tree-sitter';
+import { treeSitterCWasm, treeSitterRuntimeWasm } from '../assets.js';
 
 const require = createRequire(import.meta.url);
 let ready: Promise<Parser> | null = null;
 
 export function cParser(): Promise<Parser> {
   ready ??= (async () => {
-    await Parser.init();
-    const lang = await Language.load(require.resolve('tree-sitter-c/tree-sitter-c.wasm'));
+    // Paths from src/assets.ts: node_modules in the package, beside the bundle in the Action.
+    await Parser.init({ locateFile: () => treeSitterRuntimeWasm() });
+    const lang = await Language.load(treeSitterCWasm());
     const p = new Parser();
     p.setLanguage(lang);
     return p;

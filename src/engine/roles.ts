@@ -18,11 +18,12 @@
 // decides from the role alone whether the context stays atomic on PREEMPT_RT.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { FunctionRole } from './types.js';
+import { rulesDir } from '../assets.js';
 
 const ROLE_NAMES = [
   'hardirq',
@@ -55,7 +56,7 @@ const roleRulesSchema = z.object({
 });
 export type RoleRules = z.infer<typeof roleRulesSchema>;
 
-const RULES_PATH = fileURLToPath(new URL('../../rules/roles.yaml', import.meta.url));
+const RULES_PATH = `${rulesDir()}/roles.yaml`; // src/assets.ts: also right inside the Action bundle
 let cached: RoleRules | null = null;
 
 /** The role registration facts of rules/roles.yaml, validated once per process. */

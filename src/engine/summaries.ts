@@ -16,11 +16,12 @@
 // wins, whole definitions before hunk fragments).
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { CallEvent, FunctionModel, FunctionSummary, KnowledgeBase, LockKind, Primitive } from './types.js';
 import { lockClassOf, normaliseExpr } from './lock-class.js';
+import { rulesDir } from '../assets.js';
 
 /** How deep facts flow through calls: a fact two calls away still counts at the call site. */
 export const MAX_DEPTH = 2;
@@ -45,7 +46,7 @@ let gfpFacts: z.infer<typeof gfpSchema> | null = null;
 
 function gfp(): z.infer<typeof gfpSchema> {
   if (gfpFacts) return gfpFacts;
-  const path = fileURLToPath(new URL('../../rules/gfp.yaml', import.meta.url));
+  const path = `${rulesDir()}/gfp.yaml`; // src/assets.ts: also right inside the Action bundle
   const parsed = gfpSchema.safeParse(parseYaml(readFileSync(path, 'utf8')));
   if (!parsed.success) throw new Error(`rules/gfp.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   gfpFacts = parsed.data;

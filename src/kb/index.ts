@@ -9,9 +9,11 @@ import type { ExtraFacts } from '../config/index.js';
 import { InputError } from '../errors.js';
 import { rulesFileSchema, primitiveSchema, lockOrderSchema, fieldTypeSchema } from './schema.js';
 import type { z } from 'zod';
+import { rulesDir } from '../assets.js';
 
 /** The package's rules/ folder (same relative place from src/kb and build/kb). */
-export const RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+// Resolved through src/assets.ts so the Action bundle (dist/rules) finds it too.
+export const RULES_DIR = rulesDir();
 
 interface Facts {
   primitives: Primitive[];
