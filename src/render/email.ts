@@ -62,9 +62,14 @@ export function replyableFindings(findings: readonly Finding[], skip?: ReadonlyS
 /** All replies for a report: one per patch with findings (or every patch with replyClean). */
 export function renderReplies(seriesList: readonly Series[], report: Report, opts: ReplyOptions): EmailReply[] {
   const byPatch = new Map<Patch, Finding[]>();
-  for (const f of replyableFindings(report.findings, opts.skipFindingIds)) {
+  const reportedBefore = new Set<Patch>();
+  for (const f of replyableFindings(report.findings)) {
     const patch = patchOf(seriesList, f);
     if (!patch) continue;
+    if (opts.skipFindingIds?.has(f.id)) {
+      reportedBefore.add(patch);
+      continue;
+    }
     const list = byPatch.get(patch) ?? [];
     list.push(f);
     byPatch.set(patch, list);
@@ -73,7 +78,9 @@ export function renderReplies(seriesList: readonly Series[], report: Report, opt
   for (const series of seriesList) {
     for (const patch of series.patches) {
       const findings = byPatch.get(patch) ?? [];
-      if (!findings.length && !opts.replyClean) continue;
+      // A patch whose findings were all reported on an earlier revision gets no reply at all: a
+      // "nothing found" note would read as if the problem had been fixed.
+      if (!findings.length && (!opts.replyClean || reportedBefore.has(patch))) continue;
       replies.push(renderReply(patch, findings, opts));
     }
   }

@@ -1,0 +1,203 @@
+// `lockreview inbox` over a real public-inbox v2 archive built with git: each series is reviewed
+// once across runs, a crash in the middle loses nothing and doubles nothing, a v2 is reviewed
+// again, an incomplete series waits for --wait.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { ReviewState } from '../../src/state/index.js';
+import { InboxBuilder, corpusMessage, plainMessage } from './inbox-builder.js';
+
+const GPIO = 'gpiolib: fix the speed of descriptor label setting with SRCU';
+
+/** Two complete series (a lone patch, and a 2-patch series with a cover letter across two epochs),
+ *  a reviewer's reply, and one patch of a 623-patch stable series that never completes. */
+async function buildArchive(): Promise<InboxBuilder> {
+  const inbox = new InboxBuilder();
+  await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH] ${GPIO}`, messageId: 'a1@example.org' }));
+  await inbox.add(plainMessage({ subject: '[PATCH 0/2] KVM: x86: srcu fixes', messageId: 'b0@example.org' }, 'Two fixes for srcu usage.\n'));
+  await inbox.add(
+    corpusMessage('srcu-kvm-msr-filter-under-kvm-lock-fixed', {
+      subject: '[PATCH 1/2] KVM: x86: Fix deadlock in kvm_vm_ioctl_set_msr_filter()',
+      messageId: 'b1@example.org',
+      inReplyTo: 'b0@example.org',
+    }),
+  );
+  await inbox.add(
+    plainMessage(
+      { subject: `Re: [PATCH] ${GPIO}`, messageId: 'r1@example.org', inReplyTo: 'a1@example.org', from: 'Rita Reviewer <rita@example.org>' },
+      '> [PATCH] gpiolib\n\nReviewed-by: Rita Reviewer <rita@example.org>\n',
+    ),
+  );
+  await inbox.add(
+    corpusMessage('srcu-kvm-hv-invalidate-tsc-page-no-srcu-fixed', {
+      subject: '[PATCH 2/2] KVM: X86: hyper-v: Take srcu lock when accessing kvm_memslots()',
+      messageId: 'b2@example.org',
+      inReplyTo: 'b0@example.org',
+    }),
+    1,
+  );
+  await inbox.add(
+    corpusMessage('atomic-sleep-xfrm-state-lookup-get-cpu-spinlock-fixed', {
+      subject: "[PATCH 6.13 512/623] xfrm: Dont disable preemption while looking up cache state.",
+      messageId: 'c512@example.org',
+      inReplyTo: 'c0@example.org',
+    }),
+    1,
+  );
+  return inbox;
+}
+
+function emls(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
+  } catch {
+    return [];
+  }
+}
+
+async function stateOf(path: string) {
+  const state = await ReviewState.open(path);
+  try {
+    return { series: state.allSeries(), replies: state.replies(), pending: state.messages('pending') };
+  } finally {
+    state.close();
+  }
+}
+
+function header(text: string, name: string): string | null {
+  const m = new RegExp(`^${name}: (.*(?:\\n .*)*)`, 'mi').exec(text);
+  return m ? m[1]!.replace(/\n /g, ' ') : null;
+}
+
+test('inbox: each complete series reviewed once across runs; a v2 is reviewed again; an incomplete one waits', async () => {
+  const inbox = await buildArchive();
+  const out = mkdtempSync(join(tmpdir(), 'lockreview-out-'));
+  const statePath = join(inbox.dir, '.lockreview-state.sqlite');
+  const args = ['inbox', inbox.dir, '--out', out, '--reply-clean', '--wait', '60', '--msgid-domain', 'bot.example.org'];
+
+  const first = runCli(args);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.stdout, '', 'with --out nothing goes to stdout');
+  let st = await stateOf(statePath);
+  assert.deepEqual(st.series.map((s) => s.subject).sort(), [GPIO, 'KVM: x86: srcu fixes'].sort());
+  const kvm = st.series.find((s) => s.subject.startsWith('KVM'))!;
+  assert.deepEqual([...kvm.messageIds].sort(), ['b0@example.org', 'b1@example.org', 'b2@example.org'], 'the series spans both epochs');
+  assert.equal(st.pending.length, 1, 'the stable patch 512/623 waits');
+  assert.equal(st.pending[0]!.messageId, 'c512@example.org');
+  // One reply per patch (not for the cover letter, not for the reviewer's reply).
+  const files = emls(out);
+  assert.equal(files.length, 3);
+  const replies = files.map((f) => readFileSync(join(out, f), 'utf8'));
+  const answered = replies.map((r) => header(r, 'In-Reply-To')).sort();
+  assert.deepEqual(answered, ['<a1@example.org>', '<b1@example.org>', '<b2@example.org>']);
+  for (const r of replies) {
+    assert.match(header(r, 'Message-ID')!, /^<lockreview-[0-9a-f]+@bot\.example\.org>$/);
+    assert.match(header(r, 'Subject')!, /^Re: \[PATCH/);
+    assert.equal(header(r, 'To'), 'Jane Developer <jane@example.org>');
+  }
+  const b2 = replies.find((r) => header(r, 'In-Reply-To') === '<b2@example.org>')!;
+  assert.equal(header(b2, 'References'), '<b0@example.org> <b2@example.org>');
+  assert.equal(st.replies.length, 3);
+  assert.ok(st.replies.every((r) => r.status === 'written'));
+
+  // Second run, nothing new: nothing reviewed, nothing written.
+  const second = runCli(args);
+  assert.equal(second.status, 0, second.stderr);
+  assert.match(second.stderr, /0 new message\(s\).*0 series reviewed/);
+  assert.equal(emls(out).length, 3);
+  st = await stateOf(statePath);
+  assert.equal(st.series.length, 2);
+  assert.equal(st.replies.length, 3);
+
+  // A v2 of the lone patch, threaded to v1: a new revision is reviewed again.
+  await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH v2] ${GPIO}`, messageId: 'a2@example.org', inReplyTo: 'a1@example.org' }), 1);
+  const third = runCli(args);
+  assert.equal(third.status, 0, third.stderr);
+  st = await stateOf(statePath);
+  assert.equal(st.series.length, 3);
+  const v2 = st.series.find((s) => s.version === 2)!;
+  assert.deepEqual(v2.messageIds, ['a2@example.org']);
+  assert.equal(emls(out).length, 4);
+  assert.ok(emls(out).some((f) => header(readFileSync(join(out, f), 'utf8'), 'In-Reply-To') === '<a2@example.org>'));
+
+  // --wait 0: the incomplete stable series is reviewed now, and said to be incomplete.
+  const fourth = runCli(['inbox', inbox.dir, '--out', out, '--reply-clean', '--wait', '0', '--msgid-domain', 'bot.example.org']);
+  assert.equal(fourth.status, 0, fourth.stderr);
+  assert.match(fourth.stderr, /incomplete \(missing 1, 2, 3/);
+  st = await stateOf(statePath);
+  assert.equal(st.series.length, 4);
+  assert.equal(st.pending.length, 0);
+  assert.match(st.series.find((s) => s.total === 623)!.detail ?? '', /reviewed incomplete/);
+});
+
+test('inbox: a crash after the first series loses nothing and doubles nothing', async () => {
+  const inbox = await buildArchive();
+  // Reference run, uninterrupted, on its own state.
+  const refOut = mkdtempSync(join(tmpdir(), 'lockreview-out-'));
+  const ref = runCli(['inbox', inbox.dir, '--out', refOut, '--reply-clean', '--state', join(refOut, 'state.sqlite')]);
+  assert.equal(ref.status, 0, ref.stderr);
+
+  const out = mkdtempSync(join(tmpdir(), 'lockreview-out-'));
+  const statePath = join(out, 'state.sqlite');
+  const args = ['inbox', inbox.dir, '--out', out, '--reply-clean', '--state', statePath];
+  const crashed = runCli(args, { env: { LOCKREVIEW_TEST_CRASH_AFTER: '1' } });
+  assert.equal(crashed.status, 3, 'the injected failure is an internal error');
+  assert.match(crashed.stderr, /LOCKREVIEW_TEST_CRASH_AFTER/);
+  let st = await stateOf(statePath);
+  assert.equal(st.series.length, 1, 'the first series was recorded before the crash');
+  const afterCrash = emls(out);
+  assert.ok(afterCrash.length >= 1);
+  assert.ok(st.replies.every((r) => r.status === 'written'), 'the replies of the finished series were delivered');
+
+  const rerun = runCli(args);
+  assert.equal(rerun.status, 0, rerun.stderr);
+  st = await stateOf(statePath);
+  assert.equal(st.series.length, 2);
+  assert.equal(new Set(st.series.map((s) => s.seriesKey)).size, 2);
+  assert.equal(st.replies.length, 3);
+  assert.deepEqual(emls(out), emls(refOut), 'the same replies as an uninterrupted run, each once');
+  for (const f of emls(out)) assert.equal(readFileSync(join(out, f), 'utf8').replace(/^Date: .*$/m, ''), readFileSync(join(refOut, f), 'utf8').replace(/^Date: .*$/m, ''));
+
+  // A third run after the recovery does nothing.
+  const again = runCli(args);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal((await stateOf(statePath)).replies.length, 3);
+});
+
+test('inbox: without --out or --send the replies go to stdout as an mbox', async () => {
+  const inbox = new InboxBuilder();
+  await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH] ${GPIO}`, messageId: 'a1@example.org' }));
+  const r = runCli(['inbox', inbox.dir, '--reply-clean']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^From lockreview@lockreview\.invalid /);
+  assert.match(r.stdout, /^In-Reply-To: <a1@example\.org>$/m);
+});
+
+test('inbox: bad directory and a state in use are one-line input errors', async () => {
+  const r = runCli(['inbox', join(tmpdir(), 'no-such-inbox-dir')]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /no-such-inbox-dir: not a directory/);
+
+  const empty = mkdtempSync(join(tmpdir(), 'lockreview-empty-'));
+  const e = runCli(['inbox', empty]);
+  assert.equal(e.status, 2);
+  assert.match(e.stderr, /not a public-inbox archive/);
+
+  // A state whose lock is held by a live process (this test runner) is refused, not shared.
+  const inbox = new InboxBuilder();
+  await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH] ${GPIO}`, messageId: 'a1@example.org' }));
+  const statePath = join(inbox.dir, 'busy.sqlite');
+  writeFileSync(`${statePath}.lock`, `${process.pid}\n`);
+  const busy = runCli(['inbox', inbox.dir, '--state', statePath]);
+  assert.equal(busy.status, 2);
+  assert.match(busy.stderr, /in use by another lockreview run \(pid \d+/);
+  // A lock left by a dead process is taken over.
+  writeFileSync(`${statePath}.lock`, '999999999\n');
+  const taken = runCli(['inbox', inbox.dir, '--state', statePath, '--reply-clean']);
+  assert.equal(taken.status, 0, taken.stderr);
+  assert.equal((await stateOf(statePath)).series.length, 1);
+});
