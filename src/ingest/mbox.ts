@@ -44,10 +44,15 @@ export async function* splitMbox(lines: AsyncIterable<Buffer>): AsyncGenerator<{
     if (!cur.length) return null;
     // Drop the empty line(s) that separate messages.
     while (cur.length > 1 && isEmpty(cur[cur.length - 1]!)) cur.pop();
-    const parts: Buffer[] = [];
-    const nl = Buffer.from('\n');
-    for (const l of cur) parts.push(l, nl);
-    const raw = Buffer.concat(parts);
+    // One allocation per message: the lines are views into the read chunks until here.
+    let size = 0;
+    for (const l of cur) size += l.length + 1;
+    const raw = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (const l of cur) {
+      at += l.copy(raw, at);
+      raw[at++] = 0x0a;
+    }
     cur = [];
     return { raw, line: startLine };
   };
@@ -58,10 +63,10 @@ export async function* splitMbox(lines: AsyncIterable<Buffer>): AsyncGenerator<{
       const m = flush();
       if (m) yield m;
       startLine = lineNo;
-      cur.push(Buffer.from(line));
+      cur.push(line);
     } else {
       if (line[0] === 0x3e /* > */ && QUOTED_FROM.test(line.subarray(0, 64).toString('latin1'))) line = line.subarray(1);
-      cur.push(Buffer.from(line));
+      cur.push(line);
     }
     prevEmpty = line.length === 0;
     lineNo++;
