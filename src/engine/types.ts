@@ -79,6 +79,9 @@ export interface Primitive {
   lockExpr?: string;
   /** Free text: what the primitive is, for messages and help. */
   doc?: string;
+  /** Engine extension, for fences that order one kind of access only: smp_rmb orders 'loads'
+   *  against later loads, smp_wmb 'stores' against later stores (memory-barriers.txt). */
+  orders?: 'loads' | 'stores';
 }
 
 /** A documented lock order, e.g. Documentation/virt/kvm/locking.rst. `before` is taken first. */

@@ -1,0 +1,218 @@
+// Shared model of the bitlock family: which memory words are used as hand-rolled locks, where they
+// are acquired and where they are released, and what ordering surrounds those accesses.
+//
+// A word counts as a lock when an atomic RMW on it looks like a lock acquisition:
+//  - the RMW sets a LOCKED/BUSY/RUNNING/CLAIMED/OWNED/... constant (test_and_set_bit(X_LOCKED, w),
+//    cmpxchg(w, old, old | X_LOCKED), xchg(w, X_BUSY), atomic_fetch_or(X_CLAIMED, w)), or
+//  - it sits in a function named like a lock or a claim (*_lock, *trylock*, *claim*, *acquire*,
+//    *take*) and is a compare-and-swap from a constant "free" value or a test-and-set,
+// and its result is used (a lock attempt looks at what it got). Its release is a later store or
+// clearing RMW of the same word (same field, same bit) in the acquiring function, or in another
+// function of the file/series that is not an initialiser.
+// Kernel ordering facts (which primitive is RELEASE/ACQUIRE/full) come from rules/primitives; only
+// the RMW flavour (which argument is the new value) is read from the primitive's name here.
+import type { AnalysisEvent, CallEvent, FunctionModel, Ordering, Primitive, StoreEvent } from '../../engine/types.js';
+import { normaliseExpr } from '../../engine/index.js';
+
+export const LOCKISH_CONST = /LOCK|BUSY|RUNNING|CLAIM|OWNE|HELD|IN_?USE|EXCL/;
+export const LOCKISH_FN = /(^|_)(try_?)?lock(_|$)|trylock|claim|acquire|(^|_)take(_|$)|(^|_)grab(_|$)/;
+const INIT_FN = /(^|_)(init|alloc|create|setup|probe|new|reset|destroy|free|exit|register)(_|$)/;
+
+export type RmwFlavour = 'cmpxchg' | 'try_cmpxchg' | 'xchg' | 'test_and_set' | 'test_and_clear' | 'fetch_or' | 'fetch_andnot' | 'andnot' | 'other';
+
+/** Which argument of an RMW holds the value it writes (from the primitive's name). */
+export function rmwFlavour(name: string): RmwFlavour {
+  if (/try_cmpxchg/.test(name)) return 'try_cmpxchg';
+  if (/cmpxchg/.test(name)) return 'cmpxchg';
+  if (/xchg/.test(name)) return 'xchg';
+  if (/test_and_set_bit/.test(name)) return 'test_and_set';
+  if (/test_and_clear_bit/.test(name)) return 'test_and_clear';
+  if (/fetch_or/.test(name)) return 'fetch_or';
+  if (/fetch_andnot|fetch_and\b/.test(name)) return 'fetch_andnot';
+  if (/_andnot$|_and$/.test(name)) return 'andnot';
+  return 'other';
+}
+
+export function constTokens(text: string): string[] {
+  return text.match(/\b[A-Z_][A-Z0-9_]{2,}\b/g) ?? [];
+}
+export const isLockishText = (t: string) => constTokens(t).some((c) => LOCKISH_CONST.test(c) && !/UNLOCK/.test(c));
+const isConstantValue = (t: string) => /^(0|0UL|0L|NULL|false|[A-Z_][A-Z0-9_]*)$/.test(t.trim());
+
+export interface WordSite {
+  fn: FunctionModel;
+  ev: CallEvent | StoreEvent;
+  index: number; // event index in fn.events
+  word: string; // normalised lock word expression
+  key: string; // field path (base variable dropped) + bit: matches the same word across functions
+  bit: string | null;
+  ordering: Ordering;
+  primitive: Primitive | undefined;
+  text: string; // the call / store as written
+}
+
+/** `rmap_head->val` -> `->val`; `waiter.task` -> `.task`; a global stays as is. */
+export function fieldKey(word: string): string {
+  const m = /^[A-Za-z_]\w*((?:->|\.).+)$/.exec(word);
+  return m ? m[1]! : word;
+}
+
+export function wordOfCall(ev: CallEvent): { word: string; bit: string | null } | null {
+  const p = ev.primitive;
+  if (!p || p.lockArg == null) return null;
+  const arg = ev.args[p.lockArg];
+  if (arg == null) return null;
+  const bit = p.bitArg != null ? (ev.args[p.bitArg] ?? null) : null;
+  return { word: normaliseExpr(arg), bit };
+}
+
+function siteKey(word: string, bit: string | null): string {
+  return fieldKey(word) + (bit ? `#${bit}` : '');
+}
+
+/** Whether a call's result is looked at (not a statement of its own). */
+export function resultUsed(ev: CallEvent): boolean {
+  let p = ev.node.parent;
+  while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) p = p.parent;
+  return !!p && p.type !== 'expression_statement';
+}
+
+export function callText(ev: AnalysisEvent): string {
+  return ev.node.text.replace(/\s+/g, ' ').trim();
+}
+
+/** An RMW that acquires a lock word, with the reason it counts as one. */
+export function acquireSite(fn: FunctionModel, ev: AnalysisEvent, index: number): WordSite | null {
+  if (ev.kind !== 'call' || ev.primitive?.op !== 'rmw') return null;
+  const w = wordOfCall(ev);
+  if (!w) return null;
+  const flav = rmwFlavour(ev.primitive.name);
+  if (!resultUsed(ev)) return null;
+  const lockishFn = LOCKISH_FN.test(fn.name);
+  let ok = false;
+  switch (flav) {
+    case 'test_and_set':
+      ok = isLockishText(w.bit ?? '') || lockishFn;
+      break;
+    case 'cmpxchg':
+    case 'try_cmpxchg': {
+      const expected = ev.args[1] ?? '';
+      const next = ev.args[2] ?? '';
+      ok = (isLockishText(next) && !/&\s*~/.test(next)) || (lockishFn && (flav === 'cmpxchg' ? isConstantValue(expected) : true) && !/&\s*~/.test(next));
+      break;
+    }
+    case 'xchg': {
+      const next = ev.args[1] ?? '';
+      ok = isLockishText(next) || (lockishFn && /^(1|true|[A-Z_][A-Z0-9_]*)$/.test(next.trim()));
+      break;
+    }
+    case 'fetch_or':
+      ok = isLockishText(ev.args[0] ?? '');
+      break;
+    default:
+      ok = false;
+  }
+  if (!ok) return null;
+  return { fn, ev, index, word: w.word, key: siteKey(w.word, w.bit), bit: w.bit, ordering: ev.primitive.ordering, primitive: ev.primitive, text: callText(ev) };
+}
+
+/** A store or clearing RMW of a word: the candidate release of a lock word. */
+export function releaseCandidate(fn: FunctionModel, ev: AnalysisEvent, index: number): WordSite | null {
+  if (ev.kind === 'store') {
+    if (!ev.shared || ev.operator === '|=' || ev.operator === '+=' || ev.operator === '++') return null;
+    if (isLockishText(ev.value) && !/~/.test(ev.value)) return null; // sets the lock, not a release
+    const word = normaliseExpr(ev.target.replace(/^\*\s*/, ''));
+    return { fn, ev, index, word, key: siteKey(word, null), bit: null, ordering: 'none', primitive: undefined, text: callText(ev) };
+  }
+  if (ev.kind !== 'call' || !ev.primitive) return null;
+  const p = ev.primitive;
+  const w = wordOfCall(ev);
+  if (!w) return null;
+  const flav = rmwFlavour(p.name);
+  if (p.op === 'store') {
+    // Bit stores: only clearing ones release (clear_bit, clear_bit_unlock, __clear_bit...).
+    if (p.bitArg != null && !/clear/.test(p.name)) return null;
+    const value = p.bitArg != null ? '' : (ev.args[(p.lockArg ?? 0) === 0 ? 1 : 0] ?? '');
+    if (isLockishText(value) && !/~/.test(value)) return null;
+  } else if (p.op === 'rmw') {
+    if (!(flav === 'test_and_clear' || flav === 'fetch_andnot' || flav === 'andnot' || (flav === 'xchg' && !isLockishText(ev.args[1] ?? '')))) return null;
+    if ((flav === 'fetch_andnot' || flav === 'andnot') && !isLockishText(ev.args[0] ?? '')) return null;
+  } else return null;
+  return { fn, ev, index, word: w.word, key: siteKey(w.word, w.bit), bit: w.bit, ordering: p.ordering, primitive: p, text: callText(ev) };
+}
+
+export const isInitFunction = (name: string) => INIT_FN.test(name);
+
+/** Memory accesses that end a search for an adjacent fence. */
+export function isMemoryEvent(ev: AnalysisEvent): boolean {
+  if (ev.kind === 'store') return ev.shared;
+  if (ev.kind !== 'call' || !ev.primitive) return false;
+  return ['load', 'store', 'rmw', 'wait', 'lock', 'unlock', 'trylock'].includes(ev.primitive.op);
+}
+
+export function isReleaseFence(p: Primitive | undefined): boolean {
+  return !!p && p.op === 'fence' && (p.ordering === 'full' || (p.ordering === 'release' && p.orders !== 'stores'));
+}
+export function isAcquireFence(p: Primitive | undefined): boolean {
+  return !!p && p.op === 'fence' && (p.ordering === 'full' || p.ordering === 'acquire');
+}
+
+/** The fence right before event `index` (no memory access in between), if any. */
+export function fenceBefore(fn: FunctionModel, index: number): { fence: CallEvent | null; weak: CallEvent | null } {
+  let weak: CallEvent | null = null;
+  for (let i = index - 1; i >= 0; i--) {
+    const ev = fn.events[i]!;
+    if (ev.kind === 'return') break;
+    if (ev.kind === 'call' && ev.primitive?.op === 'fence') {
+      if (isReleaseFence(ev.primitive)) return { fence: ev, weak };
+      if (ev.primitive.ordering !== 'none') weak ??= ev;
+      continue;
+    }
+    if (isMemoryEvent(ev)) break;
+  }
+  return { fence: null, weak };
+}
+
+/** The acquire fence right after event `index` (before the next memory access), if any. */
+export function fenceAfter(fn: FunctionModel, index: number): CallEvent | null {
+  for (let i = index + 1; i < fn.events.length; i++) {
+    const ev = fn.events[i]!;
+    if (ev.kind === 'return') return null;
+    if (ev.kind === 'call' && ev.primitive?.op === 'fence') {
+      if (isAcquireFence(ev.primitive)) return ev;
+      continue;
+    }
+    if (ev.kind === 'call' && ev.primitive && (ev.primitive.op === 'load' || ev.primitive.op === 'wait') && (ev.primitive.ordering === 'acquire' || ev.primitive.ordering === 'full')) return ev;
+    if (isMemoryEvent(ev)) return null;
+  }
+  return null;
+}
+
+/** Shared accesses of a critical section: between two events of a function (exclusive). */
+export function accessesBetween(fn: FunctionModel, from: number, to: number, word: string): AnalysisEvent[] {
+  const out: AnalysisEvent[] = [];
+  for (let i = Math.max(0, from + 1); i < to && i < fn.events.length; i++) {
+    const ev = fn.events[i]!;
+    if (ev.kind === 'store' && ev.shared && normaliseExpr(ev.target) !== word) out.push(ev);
+    else if (ev.kind === 'call' && ev.primitive && (ev.primitive.op === 'load' || ev.primitive.op === 'store')) {
+      const w = wordOfCall(ev);
+      if (w && w.word !== word) out.push(ev);
+    }
+  }
+  return out;
+}
+
+/** Every lock-word acquisition of the analysis, grouped by key. */
+export function acquisitions(fns: readonly FunctionModel[]): Map<string, WordSite[]> {
+  const out = new Map<string, WordSite[]>();
+  for (const fn of fns) {
+    fn.events.forEach((ev, i) => {
+      const s = acquireSite(fn, ev, i);
+      if (!s) return;
+      const list = out.get(s.key) ?? [];
+      list.push(s);
+      out.set(s.key, list);
+    });
+  }
+  return out;
+}

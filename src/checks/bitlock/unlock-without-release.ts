@@ -1,0 +1,138 @@
+// bitlock-unlock-without-release: a word used as a lock is released by a store with no RELEASE
+// ordering (clear_bit, WRITE_ONCE, atomic_set, atomic_long_set, local_set, a plain store).
+//
+// Approach: lock words and their acquisitions come from lock-word.ts (an RMW that sets a
+// LOCKED/BUSY/... value, or a test-and-set / compare-and-swap in a *lock*/*claim* function, whose
+// result is used). A release candidate is a later store or clearing RMW of the same word (same field
+// and bit) in the acquiring function, or any such store in another function of the file/series
+// that is not an initialiser. It is flagged unless the primitive is RELEASE or fully ordered
+// (clear_bit_unlock, smp_store_release, atomic*_set_release, xchg, test_and_clear_bit) or a full
+// barrier (smp_mb, smp_mb__before_atomic) comes right before it with no access in between. A
+// barrier after the release does not help, and smp_wmb() does not order the critical section's
+// loads. The reproduction is a litmus test: CPU0 ends its critical section with the patch's
+// release, CPU1 takes the lock and touches the same data.
+// Blind spots: words whose acquisition is out of view (hunk-only mode, another file), locks
+// recognised only through unusual names, releases through a helper function, and words reached
+// through different field names; a store in another function that is really a re-initialisation
+// under some outer exclusion is reported too.
+import type { Check, FunctionModel } from '../../engine/types.js';
+import type { InterleavingStep } from '../../model/index.js';
+import { accessesBetween, acquisitions, acquireSite, callText, fenceBefore, isInitFunction, releaseCandidate, wordOfCall, type WordSite } from './lock-word.js';
+import { herdAcquire, herdName, herdRelease, interleaving, litmusName, renderLitmus } from './litmus.js';
+
+const ID = 'bitlock-unlock-without-release';
+
+function suggestion(rel: WordSite): string {
+  const name = rel.primitive?.name ?? '';
+  if (rel.bit) return 'clear_bit_unlock() (or smp_mb__before_atomic() before clear_bit())';
+  if (/^atomic64_set$/.test(name)) return 'atomic64_set_release()';
+  if (/^atomic_long_set$/.test(name)) return 'atomic_long_set_release()';
+  if (/^atomic_set$/.test(name)) return 'atomic_set_release()';
+  if (/^local/.test(name)) return 'an atomic_t with atomic_set_release() (local_t is not SMP-ordered)';
+  return 'smp_store_release()';
+}
+
+export const unlockWithoutRelease: Check = {
+  meta: {
+    id: ID,
+    class: 'bitlock',
+    severity: 'warning',
+    title: 'Hand-rolled lock released without RELEASE ordering',
+    help:
+      'A word used as a lock (taken with test_and_set_bit, cmpxchg, xchg or an atomic RMW of a LOCKED/BUSY bit) must be released with RELEASE semantics, so that every access of the critical section is visible before the next owner can take the lock. clear_bit(), WRITE_ONCE(), atomic_set(), local_set() and plain stores are unordered: the critical section can leak past the release. Use clear_bit_unlock(), smp_store_release(), atomic_set_release()/atomic_long_set_release(), or put smp_mb__before_atomic() before clear_bit(); a barrier placed after the release does not help.',
+    docs: ['Documentation/atomic_bitops.txt', 'Documentation/atomic_t.txt', 'Documentation/memory-barriers.txt (ACQUIRE and RELEASE operations)'],
+  },
+  create(ctx) {
+    return {
+      onEnd() {
+        const fns = ctx.functions();
+        const acq = acquisitions(fns);
+        if (!acq.size) return;
+        for (const fn of fns) {
+          fn.events.forEach((ev, i) => {
+            const rel = releaseCandidate(fn, ev, i);
+            if (!rel) return;
+            const sites = acq.get(rel.key);
+            if (!sites?.length) return;
+            if (acquireSite(fn, ev, i)) return;
+            const own = sites.filter((s) => s.fn === fn && s.index < i).at(-1);
+            const other = sites.find((s) => s.fn !== fn);
+            const pair = own ?? (other && !isInitFunction(fn.name) && !sites.some((s) => s.fn === fn) ? other : undefined);
+            if (!pair) return;
+            if (rel.ordering === 'release' || (rel.ordering === 'full' && rel.primitive?.op === 'rmw')) return;
+            const { fence, weak } = fenceBefore(fn, i);
+            if (fence) return;
+            report(fn, rel, pair, own ? pair.index : -1, weak);
+          });
+        }
+      },
+    };
+
+    function report(fn: FunctionModel, rel: WordSite, acq: WordSite, from: number, weak: ReturnType<typeof fenceBefore>['weak']): void {
+      const cs = accessesBetween(fn, from, rel.index, rel.word);
+      const w = herdName(rel.word, 'lockword');
+      const firstStore = cs.find((e) => e.kind === 'store' || (e.kind === 'call' && e.primitive?.op === 'store'));
+      const firstLoad = cs.find((e) => e.kind === 'call' && e.primitive?.op === 'load');
+      const dataExpr = firstStore ? (firstStore.kind === 'store' ? firstStore.target : (wordOfCall(firstStore as never)?.word ?? '')) : firstLoad ? (wordOfCall(firstLoad as never)?.word ?? '') : '';
+      const d = herdName(dataExpr, 'shared_data', [w]);
+      const loadShape = !!weak || (!firstStore && !!firstLoad);
+      const a = herdAcquire(acq, w);
+      const releaseLines = herdRelease(rel, w, weak);
+      const csText = firstStore && !loadShape ? callText(firstStore) : firstLoad && loadShape ? callText(firstLoad) : null;
+      const comment = [
+        `lockreview ${ID}: ${rel.fn.unit.file}:${rel.ev.line} ${fn.name}()`,
+        `${rel.word} is a lock word: ${acq.text} in ${acq.fn.name}() takes it.`,
+        `P0 owns the lock, ${loadShape ? 'reads' : 'writes'} ${d} in its critical section${csText ? ` (${csText})` : ''} and releases`,
+        `the lock with ${rel.text}. P1 takes the lock (${a.note}) and ${loadShape ? 'writes' : 'reads'} ${d}.`,
+        loadShape ? `Bad outcome: P0's critical-section read sees P1's write.` : `Bad outcome: P1 owns the lock but reads ${d} from before P0's critical section.`,
+      ];
+      const litmus = renderLitmus(
+        loadShape
+          ? {
+              name: litmusName(ID, fn),
+              comment,
+              init: { [w]: 1 },
+              vars: [w, d],
+              p0regs: ['r1', ...(releaseLines.some((l) => l.includes('r9')) ? ['r9'] : [])],
+              p0: [`r1 = READ_ONCE(*${d});`, ...releaseLines],
+              p1regs: ['r0'],
+              p1: [a.stmt, 'if (r0 == 0)', `\tWRITE_ONCE(*${d}, 1);`],
+              exists: '1:r0=0 /\\ 0:r1=1',
+            }
+          : {
+              name: litmusName(ID, fn),
+              comment,
+              init: { [w]: 1, [d]: 0 },
+              vars: [w, d],
+              p0regs: releaseLines.some((l) => l.includes('r9')) ? ['r9'] : [],
+              p0: [`WRITE_ONCE(*${d}, 1);`, ...releaseLines],
+              p1regs: ['r0', 'r1'],
+              p1: [a.stmt, 'if (r0 == 0)', `\tr1 = READ_ONCE(*${d});`],
+              exists: '1:r0=0 /\\ 1:r1=0',
+            },
+      );
+      const file = rel.fn.unit.file;
+      const steps: InterleavingStep[] = [
+        { cpu: 0, action: csText ?? (loadShape ? `r1 = READ_ONCE(${d});  /* critical section */` : `WRITE_ONCE(${d}, 1);  /* critical section */`) },
+        { cpu: 0, action: rel.text + ';', file, line: rel.ev.line, note: weak ? `${weak.callee}() before it orders only earlier stores` : 'no RELEASE: the critical section may become visible after this store' },
+        { cpu: 1, action: acq.text + ';', file: acq.fn.unit.file, line: acq.ev.line, note: 'sees the lock free and takes it' },
+        { cpu: 1, action: loadShape ? `WRITE_ONCE(${d}, 1);` : `r1 = READ_ONCE(${d});` },
+      ];
+      ctx.report({
+        unit: fn.unit,
+        fn,
+        line: rel.ev.line,
+        key: rel.key,
+        message: `${rel.word} is used as a lock (taken by ${acq.text} in ${acq.fn.name}()) but released by ${rel.text}, which has no RELEASE ordering${weak ? ` (${weak.callee}() orders only stores)` : ''}: the critical section can be reordered past the release and race with the next owner; use ${suggestion(rel)}`,
+        reproduction: {
+          litmus,
+          interleaving: interleaving(
+            'lock hand-over without RELEASE',
+            steps,
+            loadShape ? `CPU0's critical section reads ${d} after CPU1 took the lock and wrote it` : `CPU1 owns ${rel.word} but reads ${d} from before CPU0's critical section`,
+          ),
+        },
+      });
+    }
+  },
+};

@@ -1,0 +1,195 @@
+// bitlock-wait-without-acquire: a waiter leaves a spin or sleep loop on an unordered read (plain
+// load, READ_ONCE, test_bit, atomic_read) of the word another CPU releases, then goes on as the
+// new owner with no ACQUIRE: its later reads can be satisfied before the hand-over and see stale
+// data.
+//
+// Approach: a wait loop is a loop that spins or sleeps (cpu_relax(), schedule(), a sleeping
+// primitive) or has an empty body. Its exits are the loop condition and `if (C) break;` directly
+// in the body. An exit counts when C reads shared memory without ACQUIRE (a field or pointer read,
+// or a relaxed load primitive) and the function looks like a lock/wait path (its name, or a
+// LOCKED/BUSY/... constant in C). From the exit on, the first ordering-relevant event decides:
+// an ACQUIRE fence (smp_rmb, smp_acquire__after_ctrl_dep, smp_mb), an ACQUIRE load, a lock or an
+// ordered RMW makes it safe; a relaxed load or a return (the caller proceeds as owner) first is
+// flagged. Stores after the exit are ordered by the control dependency and are not uses.
+// Blind spots: exits through goto, loops written with a helper (wait_event*, which order
+// themselves), and plain reads after the loop that are not in a primitive (only returns and load
+// primitives count as uses).
+import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { AnalysisEvent, CallEvent, Check, FunctionModel } from '../../engine/types.js';
+import { isAcquireFence, isLockishText } from './lock-word.js';
+import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
+
+const ID = 'bitlock-wait-without-acquire';
+/** Lock/hand-over paths: *lock*, *down*, *acquire*, *claim*, *wait_for*. */
+const WAIT_FN = /lock|(^|_)down(_|$)|acquire|claim|wait_for|slowpath/;
+/** Calls that make a loop a spin/sleep loop when the knowledge base has no entry for them. */
+const SPIN_OR_SLEEP = /^(cpu_relax|schedule|schedule_timeout\w*|io_schedule\w*|schedule_preempt_disabled|cond_resched|msleep\w*|usleep_range\w*|udelay|ndelay|mdelay|fsleep|ssleep)$/;
+
+function isLoop(n: SyntaxNode): boolean {
+  return n.type === 'while_statement' || n.type === 'for_statement' || n.type === 'do_statement';
+}
+
+function within(e: AnalysisEvent, n: SyntaxNode): boolean {
+  return e.node.startIndex >= n.startIndex && e.node.endIndex <= n.endIndex;
+}
+
+function endsWithBreak(n: SyntaxNode | null): boolean {
+  if (!n) return false;
+  if (n.type === 'break_statement') return true;
+  if (n.type === 'compound_statement') {
+    const last = n.namedChildren.filter((c) => c && c.type !== 'comment').at(-1);
+    return last?.type === 'break_statement' && !n.descendantsOfType(['return_statement', 'goto_statement']).length;
+  }
+  return false;
+}
+
+/** Plain shared reads in a condition: field/pointer reads outside any call. */
+function plainReads(c: SyntaxNode, fn: FunctionModel): string[] {
+  const out: string[] = [];
+  for (const f of c.descendantsOfType(['field_expression', 'pointer_expression', 'subscript_expression'])) {
+    if (!f) continue;
+    let inCall = false;
+    for (let p = f.parent; p && p.id !== c.id; p = p.parent) if (p.type === 'call_expression' || p.type === 'field_expression' || p.type === 'pointer_expression') inCall = true;
+    if (inCall) continue;
+    if (f.type === 'pointer_expression' && f.child(0)?.text !== '*') continue;
+    const base = /^\**\s*(\w+)/.exec(f.text)?.[1] ?? '';
+    if (f.type !== 'field_expression' && fn.locals.has(base) && !fn.locals.get(base)!.includes('*')) continue;
+    out.push(f.text.replace(/\s+/g, ''));
+  }
+  return out;
+}
+
+interface Exit {
+  cond: SyntaxNode;
+  after: AnalysisEvent[];
+  read: string;
+  plain: boolean;
+}
+
+export const waitWithoutAcquire: Check = {
+  meta: {
+    id: ID,
+    class: 'bitlock',
+    severity: 'warning',
+    title: 'Waiter leaves its wait loop without ACQUIRE',
+    help:
+      'A waiter that spins or sleeps until another CPU hands it a lock (clears a LOCKED bit, sets waiter->task = NULL, ...) must observe the hand-over with ACQUIRE ordering. A plain load, READ_ONCE(), test_bit() or atomic_read() only orders later stores (through the control dependency): later loads can be satisfied before the hand-over and see data from before the previous owner\'s critical section. Use smp_load_acquire(), test_bit_acquire(), atomic_read_acquire(), smp_cond_load_acquire(), or put smp_acquire__after_ctrl_dep() after the loop.',
+    docs: ['Documentation/memory-barriers.txt (CONTROL DEPENDENCIES, ACQUIRE operations)', 'Documentation/atomic_t.txt', 'Documentation/atomic_bitops.txt'],
+  },
+  create(ctx) {
+    const waits = (fn: FunctionModel, loop: SyntaxNode): boolean => {
+      const body = loop.childForFieldName('body');
+      if (body && (body.type === 'expression_statement' ? body.text.trim() === ';' : body.type === 'compound_statement' && body.namedChildren.every((c) => !c || c.type === 'comment'))) return true;
+      return fn.events.some((e) => e.kind === 'call' && within(e, loop) && (e.primitive?.sleeps || e.primitive?.op === 'sleep' || SPIN_OR_SLEEP.test(e.callee)));
+    };
+
+    function loadEvidence(fn: FunctionModel, c: SyntaxNode): { read: string; plain: boolean } | null {
+      const evs = fn.events.filter((e): e is CallEvent => e.kind === 'call' && within(e, c));
+      // An ordered access in the condition settles it.
+      if (evs.some((e) => e.primitive && ['load', 'wait', 'rmw', 'lock', 'trylock'].includes(e.primitive.op) && (e.primitive.ordering === 'acquire' || e.primitive.ordering === 'full'))) return null;
+      const load = evs.find((e) => e.primitive && e.primitive.op === 'load');
+      if (load) return { read: load.node.text.replace(/\s+/g, ' '), plain: false };
+      if (evs.some((e) => !e.primitive)) return null; // a helper decides: its ordering is not known
+      const reads = plainReads(c, fn);
+      return reads.length ? { read: reads[0]!, plain: true } : null;
+    }
+
+    function exitsOf(fn: FunctionModel, loop: SyntaxNode): Exit[] {
+      const out: Exit[] = [];
+      const afterLoop = fn.events.filter((e) => e.node.startIndex >= loop.endIndex);
+      const cond = loop.childForFieldName('condition');
+      if (cond && !/^\(?\s*(1|true)?\s*\)?$/.test(cond.text)) {
+        const ev = loadEvidence(fn, cond);
+        if (ev) out.push({ cond, after: afterLoop, ...ev });
+      }
+      const body = loop.childForFieldName('body');
+      for (const s of body?.type === 'compound_statement' ? body.namedChildren : []) {
+        if (s?.type !== 'if_statement') continue;
+        const consequence = s.childForFieldName('consequence');
+        if (!endsWithBreak(consequence)) continue;
+        const c = s.childForFieldName('condition');
+        if (!c) continue;
+        const ev = loadEvidence(fn, c);
+        if (!ev) continue;
+        const inside = fn.events.filter((e) => consequence && within(e, consequence));
+        out.push({ cond: c, after: [...inside, ...afterLoop], ...ev });
+      }
+      return out;
+    }
+
+    return {
+      onFunction(fn) {
+        for (const loop of fn.node.descendantsOfType(['while_statement', 'for_statement', 'do_statement'])) {
+          if (!loop || !isLoop(loop)) continue;
+          const c = loop.childForFieldName('condition');
+          if (c?.namedChildren[0]?.type === 'call_expression' && /for_each|foreach/.test(c.namedChildren[0]!.childForFieldName('function')?.text ?? '')) continue;
+          if (!waits(fn, loop)) continue;
+          for (const ex of exitsOf(fn, loop)) {
+            if (!WAIT_FN.test(fn.name) && !isLockishText(ex.cond.text)) continue;
+            const verdict = firstOrdering(ex.after);
+            if (verdict !== 'use') continue;
+            report(fn, ex);
+          }
+        }
+      },
+    };
+
+    /** 'safe' when an ACQUIRE comes first, 'use' when a load or the return comes first. */
+    function firstOrdering(evs: AnalysisEvent[]): 'safe' | 'use' | 'none' {
+      for (const e of evs) {
+        if (e.kind === 'return') return 'use';
+        if (e.kind !== 'call' || !e.primitive) continue;
+        const p = e.primitive;
+        if (p.op === 'fence' && isAcquireFence(p)) return 'safe';
+        if ((p.op === 'load' || p.op === 'wait') && (p.ordering === 'acquire' || p.ordering === 'full')) return 'safe';
+        if (p.op === 'lock' || p.op === 'trylock' || (p.op === 'rmw' && (p.ordering === 'full' || p.ordering === 'acquire'))) return 'safe';
+        if (p.op === 'load') return 'use';
+      }
+      return 'none';
+    }
+
+    function report(fn: FunctionModel, ex: Exit): void {
+      const line = fn.unit.lineMap[ex.cond.startPosition.row] ?? 0;
+      const flagExpr = ex.read.replace(/^(READ_ONCE|test_bit|atomic_read|atomic_long_read|atomic64_read)\((?:[^,]*,\s*)?/, '').replace(/\)$/, '').replace(/^&/, '');
+      const f = herdName(flagExpr, 'flag');
+      const d = herdName('', 'shared_data', [f]);
+      const readStmt = ex.plain ? `r0 = *${f};` : `r0 = READ_ONCE(*${f});`;
+      const litmus = renderLitmus({
+        name: litmusName(ID, fn),
+        comment: [
+          `lockreview ${ID}: ${fn.unit.file}:${line} ${fn.name}()`,
+          `P0 hands the lock over: it writes ${d} (its critical section) and then releases ${f} (${f} = 0) with RELEASE.`,
+          `P1 waits in ${fn.name}() and leaves its loop on ${ex.read}, an unordered read, then reads ${d}.`,
+          `Bad outcome: P1 saw the hand-over but reads ${d} from before it.`,
+        ],
+        init: { [f]: 1, [d]: 0 },
+        vars: [f, d],
+        p0regs: [],
+        p0: [`WRITE_ONCE(*${d}, 1);`, `smp_store_release(${f}, 0);`],
+        p1regs: ['r0', 'r1'],
+        p1: [readStmt, 'if (r0 == 0)', `\tr1 = READ_ONCE(*${d});`],
+        exists: '1:r0=0 /\\ 1:r1=0',
+      });
+      ctx.report({
+        unit: fn.unit,
+        fn,
+        line,
+        key: flagExpr,
+        message: `the wait loop in ${fn.name}() ends on \`${ex.cond.text.replace(/\s+/g, ' ')}\`, which reads ${flagExpr} without ACQUIRE, and the code after it goes on as the new owner: later loads can see data from before the hand-over; use smp_load_acquire()/test_bit_acquire()/atomic_read_acquire() or smp_acquire__after_ctrl_dep() after the loop`,
+        reproduction: {
+          litmus,
+          interleaving: interleaving(
+            'hand-over observed without ACQUIRE',
+            [
+              { cpu: 1, action: `r1 = READ_ONCE(${d});`, note: 'speculated early: only stores are ordered by the control dependency' },
+              { cpu: 0, action: `WRITE_ONCE(${d}, 1);  /* previous owner's critical section */` },
+              { cpu: 0, action: `smp_store_release(&${flagExpr}, 0);  /* hand-over */` },
+              { cpu: 1, action: ex.cond.text.replace(/\s+/g, ' '), file: fn.unit.file, line, note: 'sees the hand-over and leaves the loop' },
+            ],
+            `CPU1 owns the lock but its read of ${d} predates CPU0's critical section`,
+          ),
+        },
+      });
+    }
+  },
+};
