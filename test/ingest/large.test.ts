@@ -34,7 +34,10 @@ test('a 50 MB mbox (40 revisions of a series + thousands of review replies) stre
   }
   closeSync(fd);
   assert.ok(statSync(path).size >= 50 * 1024 * 1024);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, path], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+  const warm = writeTemp('warm.eml', mail({ subject: '[PATCH] w', body: patchBody('w', diffFor('w.c')) }));
+  // V8 grows its young generation to ~48 MB on its own whatever a program retains; capping the
+  // semi-space makes rss growth reflect what ingestion holds on to.
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', CHILD, path, warm], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim());
   assert.equal(out.series, 1);
@@ -42,10 +45,10 @@ test('a 50 MB mbox (40 revisions of a series + thousands of review replies) stre
   assert.equal(out.version, 40);
   assert.deepEqual(out.patches, [1, 2, 3]);
   assert.ok(out.notes.some((x: string) => /reviewing v40/.test(x)));
-  // Holding the file (50 MB) plus a decoded copy would grow by >100 MB; streaming stays under half
-  // the file's size (measured: about 16 MB, most of it young-generation garbage).
+  // Holding the file (50 MB) plus a decoded copy would grow by >100 MB; streaming stays well under
+  // (measured: 7-11 MB).
   console.log(`# 50 MB mbox: rss before ${(out.before / 1048576).toFixed(1)} MB, growth ${(out.growth / 1048576).toFixed(1)} MB`);
-  assert.ok(out.growth < 25 * 1024 * 1024, `rss grew by ${(out.growth / 1048576).toFixed(1)} MB`);
+  assert.ok(out.growth < 20 * 1024 * 1024, `rss grew by ${(out.growth / 1048576).toFixed(1)} MB`);
 });
 
 test('a message with 10,000 files ingests with exact post-image numbers', async () => {
