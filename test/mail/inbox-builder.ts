@@ -41,7 +41,7 @@ export class InboxBuilder {
 }
 
 /** A corpus message with its own headers replaced: the body (and diff) is kept as posted. */
-export function corpusMessage(id: string, headers: { subject: string; messageId: string; inReplyTo?: string; references?: string[]; from?: string; date?: string }): string {
+export function corpusMessage(id: string, headers: { subject: string; messageId: string; inReplyTo?: string; references?: string[]; from?: string; date?: string; to?: string; cc?: string }): string {
   const raw = readFileSync(join(SHARED, 'corpus', `${id}.eml`), 'latin1');
   const split = raw.search(/\r?\n\r?\n/);
   const oldHead = raw.slice(0, split);
@@ -49,7 +49,9 @@ export function corpusMessage(id: string, headers: { subject: string; messageId:
   const keep = oldHead
     .replace(/\r?\n[ \t]+/g, ' ')
     .split(/\r?\n/)
-    .filter((l) => /^(content-type|content-transfer-encoding|mime-version|to|cc):/i.test(l));
+    .filter((l) => /^(content-type|content-transfer-encoding|mime-version):/i.test(l) || (!headers.to && /^(to|cc):/i.test(l)));
+  if (headers.to) keep.push(`To: ${headers.to}`);
+  if (headers.cc) keep.push(`Cc: ${headers.cc}`);
   const refs = headers.references ?? (headers.inReplyTo ? [headers.inReplyTo] : []);
   const head = [
     `From: ${headers.from ?? 'Jane Developer <jane@example.org>'}`,
