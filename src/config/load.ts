@@ -13,6 +13,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { InputError } from '../errors.js';
 import { defaultConfig, type Config } from './index.js';
 import { validateConfigFile, type ConfigFile } from './schema.js';
+import type { Primitive } from '../engine/types.js';
 
 export const CONFIG_FILE_NAMES = ['.lockreview.toml', '.lockreview.json'] as const;
 
@@ -91,7 +92,13 @@ export function mergeInto(config: Config, layer: ConfigFile): void {
   for (const [id, severity] of Object.entries(layer.severity ?? {})) config.rules[id] = { ...config.rules[id], severity };
   const f = layer.facts;
   if (f) {
-    if (f.primitives) config.facts.primitives = [...(config.facts.primitives ?? []), ...f.primitives];
+    if (f.primitives) {
+      // Family entries (`names: [a, b]`) expand to one primitive per name, as in rules/*.yaml.
+      const expanded = f.primitives.flatMap((p): Primitive[] =>
+        'names' in p ? p.names.map((name) => ({ ...omitNames(p), name }) as Primitive) : [p as Primitive],
+      );
+      config.facts.primitives = [...(config.facts.primitives ?? []), ...expanded];
+    }
     if (f.lockOrders) config.facts.lockOrders = [...(config.facts.lockOrders ?? []), ...f.lockOrders];
     if (f.fieldTypes) config.facts.fieldTypes = [...(config.facts.fieldTypes ?? []), ...f.fieldTypes];
     if (f.wrappers) config.facts.wrappers = { ...config.facts.wrappers, ...f.wrappers };
@@ -106,6 +113,11 @@ export function mergeInto(config: Config, layer: ConfigFile): void {
     if (l.concurrency !== undefined) config.llm.concurrency = l.concurrency;
     if (l.cacheDir !== undefined) config.llm.cacheDir = l.cacheDir;
   }
+}
+
+function omitNames<T extends { names: string[] }>(p: T): Omit<T, 'names'> {
+  const { names: _names, ...rest } = p;
+  return rest;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,10 +212,11 @@ function listValue(v: string): string[] {
   return v.split(/[\s,]+/).filter(Boolean);
 }
 
-function pair(v: string, sep: string, key: string, shape: string): [string, string] {
-  const i = v.indexOf(sep);
-  const a = i < 0 ? '' : v.slice(0, i).trim();
-  const b = i < 0 ? '' : v.slice(i + sep.length).trim();
+/** Splits "a=b" or "a -> b". The arrow needs spaces around it: lock classes contain '->'. */
+function pair(v: string, sep: '=' | '->', key: string, shape: string): [string, string] {
+  const m = sep === '=' ? /=/.exec(v) : /\s->\s/.exec(v);
+  const a = m ? v.slice(0, m.index).trim() : '';
+  const b = m ? v.slice(m.index + m[0].length).trim() : '';
   if (!a || !b) throw new InputError(GIT_SOURCE, `${key}: expected '${shape}', got '${v}'`);
   return [a, b];
 }

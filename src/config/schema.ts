@@ -3,66 +3,19 @@
 // typo in `disable` silently enabling a rule is worse than a refusal). Git config lockreview.* keys
 // map onto the same shape (see load.ts), so there is one vocabulary whatever the source.
 //
-// Facts use the knowledge base's shapes (src/engine/types.ts: Primitive, LockOrderFact,
-// FieldTypeFact), so a user's subsystem facts are written exactly like rules/*.yaml entries.
+// Facts use the knowledge base's own schemas (src/kb/schema.ts, the shapes of src/engine/types.ts),
+// so a user's subsystem facts are written exactly like rules/*.yaml entries.
 
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { primitiveSchema, primitiveGroupSchema, lockOrderSchema, fieldTypeSchema } from '../kb/schema.js';
 
 export const severitySchema = z.enum(['error', 'warning', 'info']);
 export const failOnSchema = z.enum(['error', 'warning', 'info', 'never']);
 
-const primitiveOps = [
-  'lock', 'trylock', 'unlock', 'rmw', 'load', 'store', 'fence', 'wait', 'sleep', 'context',
-  'seq-read-begin', 'seq-read-retry', 'seq-write-begin', 'seq-write-end',
-  'srcu-read-lock', 'srcu-read-unlock', 'srcu-sync', 'srcu-barrier', 'srcu-call', 'srcu-cleanup', 'srcu-deref',
-] as const;
-const lockKinds = [
-  'spinlock', 'raw_spinlock', 'rwlock', 'mutex', 'rwsem', 'semaphore', 'local_lock', 'bit_spinlock',
-  'seqcount_write', 'srcu', 'rcu', 'bitlock',
-] as const;
-
-const argIndex = z.number().int().min(0);
-
-export const primitiveSchema = z.strictObject({
-  name: z.string().min(1),
-  family: z.string().min(1),
-  op: z.enum(primitiveOps),
-  ordering: z.enum(['full', 'acquire', 'release', 'relaxed', 'none']),
-  kind: z.enum(lockKinds).optional(),
-  lockArg: argIndex.optional(),
-  bitArg: argIndex.optional(),
-  mode: z.enum(['exclusive', 'shared']).optional(),
-  trySuccess: z.enum(['nonzero', 'zero']).optional(),
-  context: z
-    .strictObject({
-      preempt: z.union([z.literal(1), z.literal(-1)]).optional(),
-      irq: z.enum(['off', 'on', 'restore']).optional(),
-      bh: z.enum(['off', 'on']).optional(),
-      rcu: z.union([z.literal(1), z.literal(-1)]).optional(),
-    })
-    .optional(),
-  sleeps: z.boolean().optional(),
-  sleepsOnRT: z.boolean().optional(),
-  gfpArg: argIndex.optional(),
-  doc: z.string().optional(),
-});
-
-export const lockOrderSchema = z.strictObject({
-  before: z.string().min(1),
-  after: z.string().min(1),
-  source: z.string().min(1),
-  note: z.string().optional(),
-});
-
-export const fieldTypeSchema = z.strictObject({
-  pattern: z.string().min(1),
-  type: z.string().min(1),
-  associatedLock: z.string().optional(),
-});
-
 export const factsSchema = z.strictObject({
-  primitives: z.array(primitiveSchema).optional(),
+  /** One entry per primitive, or a family entry with `names: [...]` sharing the other fields. */
+  primitives: z.array(z.union([primitiveSchema, primitiveGroupSchema])).optional(),
   lockOrders: z.array(lockOrderSchema).optional(),
   fieldTypes: z.array(fieldTypeSchema).optional(),
   /** Wrapper name -> the primitive it behaves as. */
@@ -105,12 +58,33 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 export function validateConfigFile(data: unknown, name: string): ConfigFile {
   const r = configFileSchema.safeParse(data);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
+  const issue = explain(r.error.issues[0]!, []);
   if (issue.code === 'unrecognized_keys') {
-    throw new InputError(name, `unknown key '${keyPath([...issue.path, issue.keys[0] ?? ''])}'`);
+    const key = keyPath([...issue.path, issue.keys[0] ?? '']);
+    const hint = /^llm\.(api)?_?key$/i.test(key) ? ': the key itself never goes in configuration; set llm.keyEnv to the name of the environment variable that holds it' : '';
+    throw new InputError(name, `unknown key '${key}'${hint}`);
   }
   const key = issue.path.length ? keyPath(issue.path) : '(top level)';
   throw new InputError(name, `${key}: ${issue.message}`);
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** For a union (a primitive or a family entry), the branch that got furthest explains the error
+ *  best: "unknown key 'facts.primitives[0].lockarg'" rather than "invalid input". */
+function explain(issue: Issue, prefix: PropertyKey[]): Issue {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union' || !issue.errors.length) return { ...issue, path } as Issue;
+  // A branch that only misses a required key (`names` for a plain primitive) is the wrong branch.
+  const missing = (i: Issue) => i.code === 'invalid_type' && /received undefined/.test(i.message);
+  let best: Issue | null = null;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (!first) continue;
+    const cand = explain(first, path);
+    if (!best || (missing(best) && !missing(cand)) || (missing(best) === missing(cand) && cand.path.length > best.path.length)) best = cand;
+  }
+  return best ?? ({ ...issue, path } as Issue);
 }
 
 /** ['facts', 'lockOrders', 0, 'before'] -> "facts.lockOrders[0].before" */
