@@ -4,28 +4,32 @@
 // to post/github.ts. It talks to the runner through its documented files and commands only:
 // INPUT_* variables, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and `::error file=...::` annotations.
 //
-// Modes: review (one PR review per run), sarif (write SARIF, no posting), both. When the token
-// cannot post (403/404: a fork's pull_request run has a read-only token) the run does not fail on
-// that: it writes SARIF, the job summary and annotations, and exits per fail-on.
+// Modes: review (one PR review per run), sarif (write SARIF, no posting), both, and post: the
+// second stage of the fork-safe two-stage workflow (a workflow_run job that never checks out PR
+// code posts the review from the report file the pull_request job uploaded; the file is checked
+// against the PR's head as GitHub reports it, and the diff lines are re-read from the API). When
+// the token cannot post (403/404: a fork's pull_request run has a read-only token) the run does
+// not fail on that: it writes SARIF, the job summary and annotations, and exits per fail-on.
 // The token is given to octokit and nowhere else; API errors are printed as status + endpoint.
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { InputError, UnsupportedError, EXIT } from '../errors.js';
-import type { FailOn, Finding, Report } from '../model/index.js';
-import { SEVERITY_RANK } from '../model/index.js';
+import { z } from 'zod';
+import type { FailOn, Finding, FindingClass, Report } from '../model/index.js';
+import { FINDING_CLASSES, SEVERITY_RANK } from '../model/index.js';
 import { reviewSeries } from '../pipeline.js';
 import { loadConfigFor } from '../config/load.js';
 import type { Config } from '../config/index.js';
 import { renderText } from '../render/text.js';
 import { renderSarif } from '../render/sarif.js';
 import { activeFindings, planReview, type ReviewPlan } from '../render/github-review.js';
-import { createGitHubClient, GitHubApiError, postReview, readPriorReviews, type PullRequestRef } from '../post/github.js';
-import { checkoutSources, mergeBaseIn, readPullRequest, seriesFromPullRequest } from '../ingest/github-pr.js';
+import { api, createGitHubClient, GitHubApiError, postReview, readPriorReviews, type GitHubClient, type PullRequestRef } from '../post/github.js';
+import { checkoutSources, commentableLines, mergeBaseIn, readPullRequest, seriesFromPullRequest, type PrFile } from '../ingest/github-pr.js';
 import { VERSION } from '../version.js';
 
-type Mode = 'review' | 'sarif' | 'both';
+type Mode = 'review' | 'sarif' | 'both' | 'post';
 type Env = Record<string, string | undefined>;
 
 interface ActionInputs {
@@ -33,6 +37,7 @@ interface ActionInputs {
   failOn: FailOn | null; // null: the config's
   mode: Mode;
   sarifFile: string;
+  reportFile: string | null;
   configPath: string | null;
   llmUrl: string | null;
   llmModel: string | null;
@@ -50,12 +55,15 @@ export function readInputs(env: Env): ActionInputs {
     throw new InputError('fail-on', `unknown level '${failOn}' (error, warning, info, never)`);
   }
   const mode = getInput(env, 'mode') || 'review';
-  if (mode !== 'review' && mode !== 'sarif' && mode !== 'both') throw new InputError('mode', `unknown mode '${mode}' (review, sarif, both)`);
+  if (mode !== 'review' && mode !== 'sarif' && mode !== 'both' && mode !== 'post') {
+    throw new InputError('mode', `unknown mode '${mode}' (review, sarif, both, post)`);
+  }
   return {
     token: getInput(env, 'github-token') || env.GITHUB_TOKEN || '',
     failOn: (failOn || null) as FailOn | null,
     mode,
     sarifFile: getInput(env, 'sarif-file') || 'lockreview.sarif',
+    reportFile: getInput(env, 'report-file') || null,
     configPath: getInput(env, 'config') || null,
     llmUrl: getInput(env, 'llm-url') || null,
     llmModel: getInput(env, 'llm-model') || null,
@@ -130,7 +138,7 @@ interface PullRequestEvent {
 export function readEvent(env: Env): PullRequestEvent {
   const name = env.GITHUB_EVENT_NAME ?? '';
   if (name !== 'pull_request') {
-    throw new InputError('GITHUB_EVENT_NAME', `lockreview reviews pull_request events, not '${name || '(unset)'}' (see docs/github-action.md for workflow_run)`);
+    throw new InputError('GITHUB_EVENT_NAME', `lockreview reviews pull_request events, not '${name || '(unset)'}' (on workflow_run, use mode: post; see docs/github-action.md)`);
   }
   const path = env.GITHUB_EVENT_PATH;
   if (!path) throw new InputError('GITHUB_EVENT_PATH', 'not set: run inside a GitHub Actions job');
@@ -155,17 +163,22 @@ export function readEvent(env: Env): PullRequestEvent {
 
 export async function runAction(env: Env = process.env): Promise<number> {
   const inputs = readInputs(env);
-  const event = readEvent(env);
-  const workspace = resolve(env.GITHUB_WORKSPACE || process.cwd());
-  const log = (line: string) => process.stdout.write(line + '\n');
+  if (!inputs.token && inputs.mode !== 'sarif') throw new InputError('github-token', 'no token: pass github-token (defaults to the workflow token)');
   const client = createGitHubClient({
     token: inputs.token,
     baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
     userAgent: `lockreview/${VERSION}`,
     log: (line) => process.stderr.write(line + '\n'),
   });
-  if (!inputs.token && inputs.mode !== 'sarif') throw new InputError('github-token', 'no token: pass github-token (defaults to the workflow token)');
+  return inputs.mode === 'post' ? postStage(env, inputs, client) : reviewStage(env, inputs, client);
+}
 
+const log = (line: string) => process.stdout.write(line + '\n');
+
+/** pull_request: review the PR from the checkout; post, or write SARIF, or both. */
+async function reviewStage(env: Env, inputs: ActionInputs, client: GitHubClient): Promise<number> {
+  const event = readEvent(env);
+  const workspace = resolve(env.GITHUB_WORKSPACE || process.cwd());
   const config = await loadConfigFor({ configPath: inputs.configPath ? resolve(workspace, inputs.configPath) : undefined, repoRoot: workspace });
   applyLlmInputs(config, inputs, env);
   const failOn: FailOn = inputs.failOn ?? config.failOn;
@@ -179,7 +192,57 @@ export async function runAction(env: Env = process.env): Promise<number> {
 
   const active = activeFindings(report);
   setOutput(env, 'findings', String(active.length));
+  if (inputs.reportFile) {
+    const path = resolve(workspace, inputs.reportFile);
+    const handoff: Handoff = { lockreviewHandoff: 1, repository: `${event.pr.owner}/${event.pr.repo}`, number: event.pr.number, headSha: event.headSha, failOn, report };
+    writeAtomically(path, JSON.stringify(handoff, null, 2) + '\n');
+    setOutput(env, 'report-file', path);
+    log(`lockreview: report for the posting stage written to ${relative(workspace, path) || path}`);
+  }
+  return deliver(env, inputs, client, { pr: event.pr, headSha: event.headSha, report, commentable: pr.commentable, failOn, workspace });
+}
 
+/** workflow_run: post the review from the report file of the pull_request run. No checkout. */
+async function postStage(env: Env, inputs: ActionInputs, client: GitHubClient): Promise<number> {
+  if (env.GITHUB_EVENT_NAME !== 'workflow_run') {
+    throw new InputError('mode', `mode 'post' runs on workflow_run (the second stage), not on '${env.GITHUB_EVENT_NAME ?? '(unset)'}'`);
+  }
+  if (!inputs.reportFile) throw new InputError('report-file', "mode 'post' needs the report file of the pull_request run");
+  const workspace = resolve(env.GITHUB_WORKSPACE || process.cwd());
+  const event = readJsonFile(env.GITHUB_EVENT_PATH, 'GITHUB_EVENT_PATH') as { workflow_run?: { head_sha?: string }; repository?: { full_name?: string } };
+  const runHead = event.workflow_run?.head_sha ?? '';
+  const repository = event.repository?.full_name ?? env.GITHUB_REPOSITORY ?? '';
+  const path = resolve(workspace, inputs.reportFile);
+  const handoff = parseHandoff(readJsonFile(path, path), path);
+  // The file came from a run of PR code: trust nothing in it that GitHub can tell us itself.
+  if (handoff.headSha !== runHead) throw new InputError(path, `report is for ${handoff.headSha.slice(0, 12)}, but the workflow run was for ${runHead.slice(0, 12) || '(none)'}`);
+  const [owner, repo] = repository.split('/');
+  if (!owner || !repo) throw new InputError('GITHUB_EVENT_PATH', 'no repository in the workflow_run event');
+  const pr: PullRequestRef = { owner, repo, number: handoff.number };
+  const live = await api(() => client.rest.pulls.get({ owner, repo, pull_number: pr.number }));
+  if (live.data.head.sha !== runHead) {
+    throw new InputError(path, `pull request #${pr.number} is at ${live.data.head.sha.slice(0, 12)}, not at the reviewed ${runHead.slice(0, 12)}: nothing posted`);
+  }
+  const files = (await api(() => client.paginate(client.rest.pulls.listFiles, { owner, repo, pull_number: pr.number, per_page: 100 }))) as PrFile[];
+  const failOn = inputs.failOn ?? handoff.failOn;
+  process.stdout.write(renderText(handoff.report));
+  setOutput(env, 'findings', String(activeFindings(handoff.report).length));
+  return deliver(env, { ...inputs, mode: 'review' }, client, { pr, headSha: runHead, report: handoff.report, commentable: commentableLines(files), failOn, workspace });
+}
+
+interface Delivery {
+  pr: PullRequestRef;
+  headSha: string;
+  report: Report;
+  commentable: Map<string, Set<number>>;
+  failOn: FailOn;
+  workspace: string;
+}
+
+/** SARIF, the one review (or the fallback), annotations, job summary; returns the exit status. */
+async function deliver(env: Env, inputs: ActionInputs, client: GitHubClient, d: Delivery): Promise<number> {
+  const { report, workspace } = d;
+  const active = activeFindings(report);
   const sarifPath = isAbsolute(inputs.sarifFile) ? inputs.sarifFile : join(workspace, inputs.sarifFile);
   const shownSarif = relative(workspace, sarifPath) || sarifPath;
   let sarifWritten = false;
@@ -190,18 +253,22 @@ export async function runAction(env: Env = process.env): Promise<number> {
     setOutput(env, 'sarif-file', sarifPath);
     log(`lockreview: SARIF written to ${shownSarif}`);
   };
-  if (inputs.mode !== 'review') writeSarif();
+  if (inputs.mode === 'sarif' || inputs.mode === 'both') writeSarif();
 
   let annotate = inputs.mode === 'sarif';
   let plan: ReviewPlan | null = null;
   let fallbackNote = '';
   if (inputs.mode !== 'sarif') {
-    const prior = await readPriorReviews(client, event.pr);
-    plan = planReview({ report, headSha: event.headSha, commentable: pr.commentable, prior, sarifFile: inputs.mode === 'both' ? shownSarif : null });
+    const prior = await readPriorReviews(client, d.pr);
+    plan = planReview({ report, headSha: d.headSha, commentable: d.commentable, prior, sarifFile: inputs.mode === 'both' ? shownSarif : null });
     if (!plan.post) {
-      log(`lockreview: nothing new to post (head ${event.headSha.slice(0, 12)} already reviewed with the same findings)`);
+      log(
+        prior.states.length
+          ? `lockreview: nothing new to post (head ${d.headSha.slice(0, 12)} already reviewed with the same findings)`
+          : 'lockreview: no findings and no earlier review: nothing to post',
+      );
     } else {
-      const outcome = await postReview(client, event.pr, { commitId: event.headSha, body: plan.body, comments: plan.comments });
+      const outcome = await postReview(client, d.pr, { commitId: d.headSha, body: plan.body, comments: plan.comments });
       if (outcome.posted) {
         log(`lockreview: posted review ${outcome.id} with ${plan.comments.length} inline comment${plan.comments.length === 1 ? '' : 's'}`);
         setOutput(env, 'review-id', String(outcome.id));
@@ -215,7 +282,7 @@ export async function runAction(env: Env = process.env): Promise<number> {
     }
   }
 
-  const summary = plan?.summary ?? planReview({ report, headSha: event.headSha, commentable: pr.commentable, prior: { states: [], commented: new Set() }, sarifFile: shownSarif }).summary;
+  const summary = plan?.summary ?? planReview({ report, headSha: d.headSha, commentable: d.commentable, prior: { states: [], commented: new Set() }, sarifFile: shownSarif }).summary;
   let tail = fallbackNote ? `\n> ${fallbackNote}\n` : '';
   if (annotate && active.length) {
     const a = annotations(active);
@@ -223,7 +290,93 @@ export async function runAction(env: Env = process.env): Promise<number> {
     if (a.omitted) tail += `\n${a.omitted} more finding${a.omitted === 1 ? ' is' : 's are'} not annotated (GitHub shows ${ANNOTATIONS_PER_TYPE} per type per step); all are in the SARIF file.\n`;
   }
   appendSummary(env, summary + tail);
-  return exitStatus(report, failOn);
+  return exitStatus(report, d.failOn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report file handed from the pull_request run to the workflow_run run.
+
+interface Handoff {
+  lockreviewHandoff: 1;
+  repository: string;
+  number: number;
+  headSha: string;
+  failOn: FailOn;
+  report: Report;
+}
+
+const nullableString = z.string().nullable();
+const findingSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/),
+  ruleId: z.string().regex(/^[a-z0-9-]{1,100}$/),
+  class: z.enum(FINDING_CLASSES as [FindingClass, ...FindingClass[]]),
+  severity: z.enum(['error', 'warning', 'info']),
+  file: z.string().min(1).max(1000),
+  line: z.number().int().positive(),
+  endLine: z.number().int().positive(),
+  function: nullableString,
+  patch: z.number().int().nullable(),
+  introduced: z.boolean(),
+  message: z.string().max(4000),
+  reproduction: z.object({
+    interleaving: z
+      .object({
+        title: z.string(),
+        cpus: z.array(z.string()).min(1).max(8),
+        steps: z.array(z.object({ cpu: z.number().int().min(0), action: z.string(), file: z.string().optional(), line: z.number().int().optional(), note: z.string().optional() })),
+        outcome: z.string(),
+      })
+      .nullable(),
+    litmus: nullableString,
+    verdict: z
+      .object({ observation: z.enum(['Never', 'Sometimes', 'Always']), positive: z.number(), negative: z.number(), dataRace: z.boolean(), model: z.string() })
+      .nullable(),
+    chain: z.array(z.string()).nullable(),
+    splat: nullableString,
+    configs: z.array(z.string()).nullable(),
+  }),
+  suppressed: z.object({ reason: z.string(), line: z.number().int() }).optional(),
+  triage: z.object({ outcome: z.enum(['keep', 'downgrade', 'drop']), reason: z.string(), model: z.string() }).optional(),
+});
+const handoffSchema = z.object({
+  lockreviewHandoff: z.literal(1),
+  repository: z.string(),
+  number: z.number().int().positive(),
+  headSha: z.string().regex(/^[0-9a-f]{40}$/),
+  failOn: z.enum(['error', 'warning', 'info', 'never']),
+  report: z.object({
+    tool: z.object({ name: z.literal('lockreview'), version: z.string() }),
+    series: z.array(
+      z.object({
+        subject: z.string(),
+        messageId: nullableString,
+        version: z.number(),
+        notes: z.array(z.string()),
+        patches: z.array(z.object({ index: z.number().int(), total: z.number().int(), subject: z.string(), messageId: nullableString, files: z.array(z.string()) })),
+      }),
+    ),
+    findings: z.array(findingSchema).max(1000),
+    stats: z.object({ patches: z.number(), files: z.number(), functions: z.number(), ms: z.number() }),
+    notes: z.array(z.string()),
+  }),
+});
+
+function parseHandoff(value: unknown, path: string): Handoff {
+  const r = handoffSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InputError(path, `not a lockreview report file: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'bad shape'}`);
+  }
+  return r.data as unknown as Handoff;
+}
+
+function readJsonFile(path: string | undefined, name: string): unknown {
+  if (!path) throw new InputError(name, 'not set: run inside a GitHub Actions job');
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError(name, `cannot read ${path}: ${(err as Error).message.split('\n')[0]}`);
+  }
 }
 
 function exitStatus(report: Report, failOn: FailOn): number {
