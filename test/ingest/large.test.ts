@@ -47,7 +47,7 @@ test('a 50 MB mbox (40 revisions of a series + thousands of review replies) stre
   assert.ok(out.notes.some((x: string) => /reviewing v40/.test(x)));
   // Holding the file (50 MB) plus a decoded copy would grow by >100 MB; streaming stays well under
   // (measured: 7-11 MB).
-  console.log(`# 50 MB mbox: rss before ${(out.before / 1048576).toFixed(1)} MB, growth ${(out.growth / 1048576).toFixed(1)} MB`);
+  console.log(`50 MB mbox: rss before ${(out.before / 1048576).toFixed(1)} MB, growth ${(out.growth / 1048576).toFixed(1)} MB`);
   assert.ok(out.growth < 20 * 1024 * 1024, `rss grew by ${(out.growth / 1048576).toFixed(1)} MB`);
 });
 
