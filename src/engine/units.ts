@@ -66,10 +66,37 @@ function postImage(h: Hunk): Array<{ text: string; line: number; added: boolean 
   return out;
 }
 
+/** The parameter list of git's hunk header when it is complete ("foo(struct kvm *kvm)"), so
+ *  that a fragment knows its parameters' types; "void" when cut off or absent. */
+function headerParams(header: string, name: string | null): string {
+  if (!name) return 'void';
+  const m = new RegExp(`\\b${name}\\s*\\(([^()]*)\\)`).exec(header);
+  const list = m?.[1]?.trim();
+  return list && /^[\w\s*,\[\]]+$/.test(list) ? list : 'void';
+}
+
+/** Post-image lines right after a run of deleted lines that no added line replaces. */
+function deletionSpots(h: Hunk): Set<number> {
+  const out = new Set<number>();
+  for (let i = 0; i < h.lines.length; i++) {
+    if (h.lines[i]!.kind !== 'del') continue;
+    let j = i;
+    while (j < h.lines.length && h.lines[j]!.kind === 'del') j++;
+    const next = h.lines[j];
+    if (next && next.kind === 'ctx' && next.newLine != null) out.add(next.newLine);
+    i = j - 1;
+  }
+  return out;
+}
+
 /** Builds the hunk-mode unit of one hunk. */
 export function hunkUnit(file: string, patch: number | null, hunk: Hunk): AnalysisUnit | null {
   const post = postImage(hunk);
-  if (!post.length || !post.some((l) => l.added)) return null;
+  // A hunk that only deletes lines still changes behaviour (a removed unlock, srcu_read_lock or
+  // seq++ is the bug of many reverted fixes): keep it, and count the post-image line that follows
+  // each deletion run as changed, since that is where the code now differs.
+  const afterDeletion = deletionSpots(hunk);
+  if (!post.length || (!post.some((l) => l.added) && !afterDeletion.size)) return null;
   const texts = post.map((l) => l.text);
   // A fragment that starts inside a block comment: blank the comment's tail.
   if (texts.length && /^\s*\*(?!\/)/.test(texts[0]!)) {
@@ -83,7 +110,7 @@ export function hunkUnit(file: string, patch: number | null, hunk: Hunk): Analys
       texts[i] = '';
     }
   }
-  const changed = new Set(post.filter((l) => l.added).map((l) => l.line));
+  const changed = new Set([...post.filter((l) => l.added).map((l) => l.line), ...afterDeletion]);
   const name = headerFunction(hunk.header);
   const prof = braceProfile(texts);
   // Inside a function unless the fragment opens a function body (`{` at column 0) before it ever
@@ -106,7 +133,7 @@ export function hunkUnit(file: string, patch: number | null, hunk: Hunk): Analys
     const part = texts.slice(0, endIdx + 1);
     const pp = braceProfile(part);
     const open = Math.max(1, -pp.min);
-    outLines.push(`void ${SYNTHETIC_PREFIX}${name ?? 'fragment'}(void) ${'{'.repeat(open)}`);
+    outLines.push(`void ${SYNTHETIC_PREFIX}${name ?? 'fragment'}(${headerParams(hunk.header, name)}) ${'{'.repeat(open)}`);
     lineMap.push(0);
     for (; i <= endIdx; i++) {
       outLines.push(texts[i]!);
