@@ -41,7 +41,7 @@ export const abba: Check = {
         const g = buildGraph(ctx);
         const seen = new Set<string>();
         for (const start of g.edges) {
-          if (!start.changed || !start.fn) continue;
+          if (!start.site || !start.fn) continue;
           for (const cycle of cyclesThrough(g, start, MAX_CYCLE)) {
             const keys = cycle.map((e) => e.from.node.key);
             if (cycle.length === 2 && cycle.some((e) => e.from.node.kind === 'srcu' || e.to.node.kind === 'srcu')) continue;
@@ -49,12 +49,13 @@ export const abba: Check = {
             if (seen.has(id)) continue;
             seen.add(id);
             const fn = start.fn;
+            const site = start.site;
             const names = cycle.map((e) => e.from.node.lockClass);
             const others = cycle.slice(1).map(describeEdge).join('; ');
             ctx.report({
-              unit: fn.unit,
-              fn,
-              line: start.callLine ?? start.to.line ?? fn.startLine,
+              unit: site.fn.unit,
+              fn: site.fn,
+              line: site.line,
               message:
                 `${fn.name}() waits for ${start.to.node.lockClass} (${start.to.action}) while holding ${start.from.node.lockClass}, ` +
                 `but ${others}: lock-order cycle ${[...names, names[0]].join(' -> ')}, a possible deadlock.`,

@@ -39,6 +39,9 @@ export interface LockEdge {
   changed: boolean; // the series added the acquisition of `to` or of `from`
   documented: LockOrderFact | null;
   callLine: number | null; // the line in fn where `to` is waited for (the call)
+  /** Where the series changed this edge: the call/held line in fn, or the acquisition inside a
+   *  callee the series changed; null when unchanged. */
+  site: { fn: FunctionModel; line: number } | null;
 }
 
 const NOT_LOCKS: ReadonlySet<LockKind> = new Set(['rcu', 'seqcount_write', 'bitlock']);
@@ -95,9 +98,16 @@ function isNested(callee: string): boolean {
 }
 
 /** What `ev` waits for: locks it takes (directly or through a callee) and SRCU grace periods. */
-function waitedFor(ev: CallEvent, fn: FunctionModel, ctx: CheckContext, defs: Map<string, FunctionModel>): Array<{ end: EdgeEnd; chain: string[] }> {
+interface Waited {
+  end: EdgeEnd;
+  chain: string[];
+  /** A callee's own acquisition line, when the series changed it. */
+  calleeSite?: { fn: FunctionModel; line: number };
+}
+
+function waitedFor(ev: CallEvent, fn: FunctionModel, ctx: CheckContext, defs: Map<string, FunctionModel>): Waited[] {
   const p = primitiveOf(ev, ctx.kb);
-  const out: Array<{ end: EdgeEnd; chain: string[] }> = [];
+  const out: Waited[] = [];
   const text = `${ev.callee}(${ev.args.join(', ')})`;
   if (p) {
     if (p.op === 'lock' && p.trySuccess == null && p.lockArg != null && ev.args[p.lockArg] != null && !isNested(ev.callee)) {
@@ -122,7 +132,8 @@ function waitedFor(ev: CallEvent, fn: FunctionModel, ctx: CheckContext, defs: Ma
     if (isNested(a.chain[a.chain.length - 1] ?? '')) continue;
     const cls = rebase(a.lockClass, callee, ev, fn);
     const last = a.chain[a.chain.length - 1]!;
-    out.push({ end: { node: nodeFor(cls, cls, a.kind, cls === a.lockClass ? callee : fn, ctx), mode: a.mode, action: `${last}(&${cls})`, line: ev.line }, chain: [ev.callee, ...a.chain] });
+    const calleeSite = callee.unit.changed.has(a.line) ? { fn: callee, line: a.line } : undefined;
+    out.push({ end: { node: nodeFor(cls, cls, a.kind, cls === a.lockClass ? callee : fn, ctx), mode: a.mode, action: `${last}(&${cls})`, line: ev.line }, chain: [ev.callee, ...a.chain], calleeSite });
   }
   for (const r of s.srcuSyncs) {
     const cls = rebase(r.ssp, callee, ev, fn);
@@ -144,8 +155,9 @@ export function buildGraph(ctx: CheckContext): LockGraph {
       for (const w of waitedFor(ev, fn, ctx, defs)) {
         for (const h of held) {
           if (h.node.key === w.end.node.key) continue;
-          const changed = fn.unit.changed.has(ev.line) || (h.line != null && fn.unit.changed.has(h.line));
-          g.add({ from: h, to: w.end, fn, file: fn.unit.file, chain: w.chain, changed, documented: null, callLine: ev.line });
+          const here = fn.unit.changed.has(ev.line) ? ev.line : h.line != null && fn.unit.changed.has(h.line) ? h.line : null;
+          const site = here != null ? { fn, line: ev.line } : (w.calleeSite ?? null);
+          g.add({ from: h, to: w.end, fn, file: fn.unit.file, chain: w.chain, changed: !!site, documented: null, callLine: ev.line, site });
         }
       }
     }
@@ -168,6 +180,7 @@ export function buildGraph(ctx: CheckContext): LockGraph {
           changed: false,
           documented: fact,
           callLine: null,
+          site: null,
         });
       }
     }
