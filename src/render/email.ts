@@ -214,7 +214,7 @@ function cleanBody(patch: Patch, opts: ReplyOptions): string {
 /** What a reviewer writes under the quoted line: the finding, the rule, then the reproduction. */
 function comment(f: Finding, opts: ReplyOptions): string[] {
   const out: string[] = [];
-  out.push(...wrap(f.message));
+  out.push(...wrap(/[.!?:]$/.test(f.message.trim()) ? f.message : `${f.message.trim()}.`));
   const meta = opts.checks?.find((c) => c.id === f.ruleId);
   if (meta?.help && !f.message.includes(meta.help)) {
     out.push('');
@@ -239,7 +239,7 @@ function reproduction(f: Finding): string[] {
     out.push(...interleavingTable(il.cpus, il.steps));
     if (il.outcome) {
       out.push('');
-      out.push(`  ${il.outcome}`);
+      out.push(...wrap(il.outcome, PROSE_WIDTH - 2).map((l) => `  ${l}`));
     }
   }
   if (r.chain?.length) {
@@ -258,15 +258,16 @@ function reproduction(f: Finding): string[] {
     out.push('');
     if (r.verdict) {
       const v = r.verdict;
-      const seen = v.observation === 'Never' ? 'cannot happen' : v.observation === 'Always' ? 'always happens' : 'can happen';
+      const meaning = v.observation === 'Never' ? 'the outcome cannot happen' : v.observation === 'Always' ? 'the outcome always happens' : 'the outcome can happen';
       out.push(
         ...wrap(
-          `As an LKMM litmus test (the exists clause is the bad outcome; ${v.model} says ${v.observation}: ` +
-            `it ${seen}, ${v.positive} of ${v.positive + v.negative} final states${v.dataRace ? ', with a data race' : ''}):`,
+          'The same as a litmus test for the Linux-kernel memory model; the "exists" clause is the bad outcome. ' +
+            `Checked with ${v.model}: ${v.observation} (${v.positive} of ${v.positive + v.negative} executions), so ${meaning}` +
+            `${v.dataRace ? ', and the test has a data race' : ''}.`,
         ),
       );
     } else {
-      out.push(...wrap('As an LKMM litmus test (the exists clause is the bad outcome):'));
+      out.push(...wrap('The same as a litmus test for the Linux-kernel memory model; the "exists" clause is the bad outcome.'));
     }
     out.push('');
     out.push(...r.litmus.trimEnd().split('\n').map((l) => l.trimEnd()));
@@ -274,24 +275,32 @@ function reproduction(f: Finding): string[] {
   return out;
 }
 
-/** CPU columns side by side, the lockdep "possible unsafe locking scenario" layout. */
+/** CPU columns side by side, the lockdep "possible unsafe locking scenario" layout. A step's note
+ *  goes under it as a C comment, wrapped to the table's width. */
 function interleavingTable(cpus: readonly string[], steps: readonly InterleavingStep[]): string[] {
-  const cells = steps.map((s) => ({ cpu: s.cpu, text: s.action + (s.note ? `  /* ${s.note} */` : '') }));
-  const widths = cpus.map((c, i) => Math.max(c.length, ...cells.filter((s) => s.cpu === i).map((s) => s.text.length)));
-  // Every column but the last is padded; two-CPU tables stay within 75 columns when they can.
-  const colWidth = (i: number) => Math.min(Math.max(widths[i]! + 3, 12), 40);
+  const TABLE_WIDTH = 75;
+  const widths = cpus.map((c, i) => Math.max(c.length, ...steps.filter((s) => s.cpu === i).map((s) => s.action.length)));
+  // Every column but the last is as wide as its longest action plus a gap (capped so that two
+  // columns of ordinary kernel statements stay within 75 columns).
+  const colWidth = (i: number) => Math.min(Math.max(widths[i]! + 4, 12), 40);
   const offset = (i: number) => 2 + cpus.slice(0, i).reduce((n, _c, j) => n + colWidth(j), 0);
-  const row = (parts: Array<[number, string]>) => {
-    let line = '';
-    for (const [col, text] of parts) {
-      const at = offset(col);
-      line = line.length < at ? line.padEnd(at) : line + ' ';
-      line += text;
+  const row = (col: number, text: string) => (' '.repeat(offset(col)) + text).trimEnd();
+  const out = [
+    cpus.reduce((line, c, i) => line.padEnd(offset(i)) + c, '').trimEnd(),
+    cpus.reduce((line, c, i) => line.padEnd(offset(i)) + '-'.repeat(c.length), '').trimEnd(),
+  ];
+  for (const st of steps) {
+    out.push(row(st.cpu, st.action));
+    if (st.note) {
+      const room = Math.max(TABLE_WIDTH - offset(st.cpu) - 6, widths[st.cpu]! - 6, 24);
+      const parts = wrap(st.note, room);
+      parts.forEach((p, i) => {
+        const open = i === 0 ? '/* ' : ' * ';
+        const close = i === parts.length - 1 ? ' */' : '';
+        out.push(row(st.cpu, `${open}${p}${close}`));
+      });
     }
-    return line.trimEnd();
-  };
-  const out = [row(cpus.map((c, i) => [i, c])), row(cpus.map((c, i) => [i, '-'.repeat(c.length)]))];
-  for (const c of cells) out.push(row([[c.cpu, c.text]]));
+  }
   return out;
 }
 
