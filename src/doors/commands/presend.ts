@@ -34,7 +34,9 @@ export function registerPresend(program: Command, setStatus: (code: number) => v
         const report = await reviewSeries([series], { sources, config });
         // Rendered fully before anything is written: nothing half-written on a late error.
         text = renderReport(report, format, format === 'text' && !!process.stdout.isTTY);
-        status = exitStatus(report, failOn);
+        // Problems the range did not introduce are shown (marked pre-existing) but do not stop
+        // the user sending: they were there before the series.
+        status = exitStatus({ ...report, findings: report.findings.filter((f) => f.introduced) }, failOn);
       } finally {
         await sources.dispose();
       }
