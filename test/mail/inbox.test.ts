@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runCli, ROOT } from '../helpers/cli.js';
 import { ReviewState } from '../../src/state/index.js';
 import { InboxBuilder, corpusMessage, plainMessage } from './inbox-builder.js';
 
@@ -200,4 +200,50 @@ test('inbox: bad directory and a state in use are one-line input errors', async 
   const taken = runCli(['inbox', inbox.dir, '--state', statePath, '--reply-clean']);
   assert.equal(taken.status, 0, taken.stderr);
   assert.equal((await stateOf(statePath)).series.length, 1);
+});
+
+/** The rmap bit-lock patch (a real bitlock finding) as list mail with the given subject and id. */
+function rmapMessage(subject: string, messageId: string, inReplyTo?: string): string {
+  const raw = readFileSync(join(ROOT, 'test/fixtures/mail/rmap-bitlock.mbox'), 'utf8').replace(/^From [^\n]*\n/, '');
+  const split = raw.indexOf('\n\n');
+  const head = raw
+    .slice(0, split)
+    .replace(/\n[ \t]+/g, ' ')
+    .split('\n')
+    .filter((l) => !/^(subject|message-id|in-reply-to|references):/i.test(l));
+  head.push(`Subject: ${subject}`, `Message-ID: <${messageId}>`);
+  if (inReplyTo) head.push(`In-Reply-To: <${inReplyTo}>`, `References: <${inReplyTo}>`);
+  return `${head.join('\n')}${raw.slice(split)}`;
+}
+
+test('inbox: findings of a v2 that match v1 are not sent again, unless --resend', async () => {
+  const RMAP = 'KVM: x86/mmu: Add a per-rmap spinlock in a bit of the rmap entry';
+  for (const resend of [false, true]) {
+    const inbox = new InboxBuilder();
+    await inbox.add(rmapMessage(`[PATCH] ${RMAP}`, 'rmap-v1@example.org'));
+    const out = mkdtempSync(join(tmpdir(), 'lockreview-out-'));
+    const statePath = join(out, 'state.sqlite');
+    const args = ['inbox', inbox.dir, '--out', out, '--state', statePath, ...(resend ? ['--resend'] : [])];
+    const first = runCli(args);
+    assert.equal(first.status, 0, first.stderr);
+    let st = await stateOf(statePath);
+    assert.equal(st.replies.length, 1, 'v1 has a finding: one reply');
+    const v1Findings = st.replies[0]!.findingIds;
+    assert.ok(v1Findings.length >= 1);
+
+    await inbox.add(rmapMessage(`[PATCH v2] ${RMAP}`, 'rmap-v2@example.org', 'rmap-v1@example.org'));
+    const second = runCli(args);
+    assert.equal(second.status, 0, second.stderr);
+    st = await stateOf(statePath);
+    assert.equal(st.series.length, 2, 'v2 is reviewed as a series of its own');
+    const v2 = st.series.find((s) => s.version === 2)!;
+    assert.deepEqual(v2.findingIds.filter((id) => v1Findings.includes(id)).sort(), [...v1Findings].sort(), 'same problem, same finding ids');
+    if (resend) {
+      assert.equal(st.replies.length, 2);
+      assert.equal(header(readFileSync(join(out, emls(out).find((f) => readFileSync(join(out, f), 'utf8').includes('<rmap-v2@example.org>'))!), 'utf8'), 'In-Reply-To'), '<rmap-v2@example.org>');
+    } else {
+      assert.equal(st.replies.length, 1, 'nothing new to say about v2');
+      assert.match(second.stderr, /already reported on an earlier revision/);
+    }
+  }
 });
