@@ -25,7 +25,7 @@ import type { Config } from '../config/index.js';
 import { renderText } from '../render/text.js';
 import { renderSarif } from '../render/sarif.js';
 import { activeFindings, planReview, type ReviewPlan } from '../render/github-review.js';
-import { api, createGitHubClient, GitHubApiError, postReview, readPriorReviews, type GitHubClient, type PullRequestRef } from '../post/github.js';
+import { api, createGitHubClient, GitHubApiError, postReview, readPriorReviews, type GitHubClient, type PostOutcome, type PullRequestRef } from '../post/github.js';
 import { checkoutSources, commentableLines, mergeBaseIn, readPullRequest, seriesFromPullRequest, type PrFile } from '../ingest/github-pr.js';
 import { VERSION } from '../version.js';
 
@@ -268,7 +268,15 @@ async function deliver(env: Env, inputs: ActionInputs, client: GitHubClient, d: 
           : 'lockreview: no findings and no earlier review: nothing to post',
       );
     } else {
-      const outcome = await postReview(client, d.pr, { commitId: d.headSha, body: plan.body, comments: plan.comments });
+      let outcome = await postReviewOr422(client, d.pr, d.headSha, plan);
+      if (outcome === 'unprocessable') {
+        // GitHub refused a comment anchor (a diff it truncated, a line it does not show): post the
+        // same review with every finding in the summary rather than lose it.
+        process.stderr.write('lockreview: GitHub refused an inline comment position (422); posting the findings in the summary only\n');
+        plan = planReview({ report, headSha: d.headSha, commentable: new Map(), prior, sarifFile: inputs.mode === 'both' ? shownSarif : null });
+        outcome = await postReviewOr422(client, d.pr, d.headSha, plan);
+        if (outcome === 'unprocessable') throw new GitHubApiError(422, `POST /repos/${d.pr.owner}/${d.pr.repo}/pulls/${d.pr.number}/reviews`, 'Unprocessable Entity');
+      }
       if (outcome.posted) {
         log(`lockreview: posted review ${outcome.id} with ${plan.comments.length} inline comment${plan.comments.length === 1 ? '' : 's'}`);
         setOutput(env, 'review-id', String(outcome.id));
@@ -291,6 +299,15 @@ async function deliver(env: Env, inputs: ActionInputs, client: GitHubClient, d: 
   }
   appendSummary(env, summary + tail);
   return exitStatus(report, d.failOn);
+}
+
+async function postReviewOr422(client: GitHubClient, pr: PullRequestRef, headSha: string, plan: ReviewPlan): Promise<PostOutcome | 'unprocessable'> {
+  try {
+    return await postReview(client, pr, { commitId: headSha, body: plan.body, comments: plan.comments });
+  } catch (err) {
+    if (err instanceof GitHubApiError && err.status === 422 && plan.comments.length) return 'unprocessable';
+    throw err;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ export interface ReviewInput {
   prior: PriorReviews;
   /** Where the SARIF went, mentioned in the summary when set. */
   sarifFile?: string | null;
+  /** At most this many inline comments per review (the rest are in the summary); default 50. */
+  maxComments?: number;
 }
 
 /** Findings that count: not silenced in source, not dropped by triage. */
@@ -87,6 +89,8 @@ export function planReview(input: ReviewInput): ReviewPlan {
 
   const comments: ReviewComment[] = [];
   const outside: Finding[] = [];
+  const maxComments = input.maxComments ?? 50;
+  const overflow = new Set<string>();
   for (const f of current) {
     const anchor = commentAnchor(f, input.commentable);
     if (!anchor) {
@@ -94,6 +98,10 @@ export function planReview(input: ReviewInput): ReviewPlan {
       continue;
     }
     if (input.prior.commented.has(f.id)) continue; // surviving: its comment is already there
+    if (comments.length >= maxComments) {
+      overflow.add(f.id); // a wall of comments helps nobody: the summary still has it
+      continue;
+    }
     comments.push({ ...anchor, body: inlineBody(f) });
   }
 
@@ -107,7 +115,7 @@ export function planReview(input: ReviewInput): ReviewPlan {
     suppressed,
   };
   const state: ReviewState = { head: input.headSha, findings: current.map(remember) };
-  const summary = summaryMarkdown(input, current, resolved, new Set(outside.map((f) => f.id)), isNew, counts, last);
+  const summary = summaryMarkdown(input, current, resolved, new Set(outside.map((f) => f.id)), overflow, isNew, counts, last);
   const body = `${encodeMarker(state)}\n${summary}`;
   return { post: !sameAsLast && !nothingEver, body, comments, summary, counts };
 }
@@ -131,6 +139,7 @@ function summaryMarkdown(
   current: Finding[],
   resolved: RememberedFinding[],
   outsideIds: Set<string>,
+  overflow: Set<string>,
   isNew: (f: Finding) => boolean,
   counts: ReviewPlan['counts'],
   last: ReviewState | null,
@@ -159,7 +168,7 @@ function summaryMarkdown(
     out.push('|---|---|---|---|---|');
     for (const f of current) {
       const status = isNew(f) ? 'new' : 'still present';
-      const where = `\`${f.file}:${f.line}\`${f.patch !== null ? ` (patch ${f.patch})` : ''}${outsideIds.has(f.id) ? ' — not on a diff line' : ''}`;
+      const where = `\`${f.file}:${f.line}\`${f.patch !== null ? ` (patch ${f.patch})` : ''}${outsideIds.has(f.id) ? ' — not on a diff line' : ''}${overflow.has(f.id) ? ' — no inline comment (limit reached)' : ''}`;
       const pre = f.introduced ? '' : ' (pre-existing)';
       out.push(`| ${status} | ${f.severity} | \`${f.ruleId}\` | ${where} | ${cell(esc(f.message))}${pre} |`);
     }

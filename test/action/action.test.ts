@@ -153,6 +153,24 @@ test('a 502 on review creation is retried and the review is posted once', async 
   }
 });
 
+test('a 422 on the inline comment positions re-posts the same review with every finding in the summary', async () => {
+  const { gh, url } = await serve(repo.v1);
+  try {
+    gh.faults.push({ method: 'POST', path: /\/reviews$/, times: 1, status: 422, body: { message: 'Unprocessable Entity', errors: ['pull_request_review_thread.line must be part of the diff'] } });
+    const r = await run(gh, url, repo.v1, { mode: 'review', 'fail-on': 'never' });
+    noSecretsOrStacks(r);
+    assert.equal(r.code, 0, r.stderr);
+    const posts = gh.requestsTo('POST', /\/reviews$/);
+    assert.equal(posts.length, 2);
+    assert.ok(posts[0]!.body.comments.length >= 1);
+    assert.equal(posts[1]!.body.comments.length, 0);
+    assert.match(posts[1]!.body.body, new RegExp(`\`arch/x86/kvm/mmu/mmu\\.c:${unlockLine}\` \\(patch 1\\) — not on a diff line`));
+    assert.equal(gh.reviews.length, 1);
+  } finally {
+    await gh.stop();
+  }
+});
+
 test('secondary rate limits (403 and 429 with retry-after) are waited out per retry-after', async () => {
   const { gh, url } = await serve(repo.v1);
   try {

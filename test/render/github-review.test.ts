@@ -88,6 +88,13 @@ test('no findings and no earlier review: nothing to post; all findings fixed: a 
   assert.match(fixed.body, /Resolved since the previous review/);
 });
 
+test('inline comments are capped; the rest stay in the summary', () => {
+  const many = [38, 39, 40, 41].map((line) => rmapFinding({ id: `m${line}`, line, endLine: line }));
+  const plan = planReview({ report: report(many), headSha: HEAD1, commentable: diffLines, prior: none, maxComments: 2 });
+  assert.equal(plan.comments.length, 2);
+  assert.equal((plan.body.match(/no inline comment \(limit reached\)/g) ?? []).length, 2);
+});
+
 test('marker state survives hostile message text', () => {
   const f = rmapFinding({ message: 'closes --> the comment <!-- and | pipes' });
   const plan = planReview({ report: report([f]), headSha: HEAD1, commentable: diffLines, prior: none });
