@@ -40,6 +40,8 @@ export interface Decision {
   dataRace: boolean;
   /** Allowed executions (after the filter), for information. */
   executions: number;
+  /** Candidate executions examined (the search effort). */
+  candidates: number;
 }
 
 interface Loc {
@@ -107,28 +109,57 @@ export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decis
   const locList = [...locs.values()];
 
   const chosen: ThreadPath[] = [];
+  const valueKey = (loc: string, v: Value) => `${loc}=${valueText(v)}`;
+  const initKeys = new Set(locList.map((l) => valueKey(l.name, l.init)));
+  const summaries = new Map<ThreadPath, { reads: string[]; writes: Set<string> }>();
+  for (const ps of paths)
+    for (const p of ps) {
+      const reads: string[] = [];
+      const writes = new Set<string>();
+      for (const e of p.events) {
+        if (e.lock || e.loc === null || e.value === null) continue;
+        if (e.kind === 'R') reads.push(valueKey(e.loc, e.value));
+        else if (e.kind === 'W') writes.add(valueKey(e.loc, e.value));
+      }
+      summaries.set(p, { reads, writes });
+    }
   const visitCombination = () => {
     const ex = assemble(test, locList, chosen);
     if (!ex) return;
     const statics = buildStatics(ex.input);
-    for (const co of ex.coChoices()) {
-      for (const rf of ex.rfChoices(co)) {
+    ex.forEachCo((co) => {
+      const finalLoc = (name: string): Value => co.last.get(name) ?? locs.get(name)!.init;
+      const lookup = (r: StateRef): Value => ('loc' in r ? finalLoc(r.loc) : regOf(r));
+      if (test.filter && !evalProp(test.filter, lookup)) return;
+      ex.forEachRf(co, (rf) => {
         if (++candidates > limits.candidates)
           throw new UnsupportedError('state explosion', `unsupported: state explosion: more than ${limits.candidates} candidate executions in ${test.file}`);
-        const j = judge(statics, rf.rel, co.rel, !dataRace);
-        if (!j.consistent) continue;
-        const finalLoc = (name: string): Value => co.last.get(name) ?? locs.get(name)!.init;
-        const lookup = (r: StateRef): Value => ('loc' in r ? finalLoc(r.loc) : (chosen[r.thread]!.regs.get(r.reg) ?? regInit.get(r.thread)?.get(r.reg) ?? 0));
-        if (test.filter && !evalProp(test.filter, lookup)) continue;
+        const j = judge(statics, rf, co.rel, !dataRace);
+        if (!j.consistent) return;
         executions++;
         if (j.race) dataRace = true;
         states.add(observed.map((r) => `${'loc' in r ? `[${r.loc}]` : refKey(r)}=${valueText(lookup(r))};`).join(' '));
         if (evalProp(test.condition, lookup)) positive++;
-      }
-    }
+      });
+    });
   };
+  const regOf = (r: { thread: number; reg: string }): Value => chosen[r.thread]!.regs.get(r.reg) ?? regInit.get(r.thread)?.get(r.reg) ?? 0;
+  // A filter on registers only is decided by the paths alone: prune before building executions.
+  const registerFilter = test.filter && refsOf(test.filter).every((r) => 'thread' in r) ? test.filter : null;
   const walk = (t: number) => {
-    if (t === paths.length) return visitCombination();
+    if (t === paths.length) {
+      if (registerFilter && !evalProp(registerFilter, (r) => ('thread' in r ? regOf(r) : 0))) return;
+      // Every value read must be written by someone (another thread, or the thread itself
+      // earlier): cheap to check here, before the combination is laid out.
+      for (let a = 0; a < chosen.length; a++)
+        for (const need of summaries.get(chosen[a]!)!.reads) {
+          if (initKeys.has(need)) continue;
+          let found = false;
+          for (let b = 0; b < chosen.length && !found; b++) found = summaries.get(chosen[b]!)!.writes.has(need);
+          if (!found) return;
+        }
+      return visitCombination();
+    }
     for (const p of paths[t]!) {
       chosen[t] = p;
       walk(t + 1);
@@ -153,6 +184,7 @@ export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decis
     ok,
     dataRace,
     executions,
+    candidates,
   };
 }
 
@@ -299,9 +331,11 @@ export function propText(p: Prop, top = false): string {
       case 'not':
         return `~${propText(q.arg)}`;
       case 'and':
-        return `${propText(q.left)} /\\ ${propText(q.right)}`;
-      case 'or':
-        return `${propText(q.left)} \\/ ${propText(q.right)}`;
+      case 'or': {
+        // Chains of one operator print flat, as herd7 prints them: (a /\\ b /\\ c).
+        const side = (c: Prop) => (c.kind === q.kind ? inner(c) : propText(c));
+        return `${side(q.left)} ${q.kind === 'and' ? '/\\' : '\\/'} ${side(q.right)}`;
+      }
       case 'implies':
         return `${propText(q.left)} => ${propText(q.right)}`;
     }
@@ -320,14 +354,10 @@ interface CoChoice {
   lockReads: [number, number][];
 }
 
-interface RfChoice {
-  rel: Rel;
-}
-
 interface Assembled {
   input: StaticInput;
-  coChoices(): Iterable<CoChoice>;
-  rfChoices(co: CoChoice): Iterable<RfChoice>;
+  forEachCo(visit: (co: CoChoice) => void): void;
+  forEachRf(co: CoChoice, visit: (rf: Rel) => void): void;
 }
 
 /** Lays one path per thread out as one event structure; null when lock.cat rules it out. */
@@ -435,7 +465,11 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[]): Assemble
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     if (e.kind !== 'R' || e.lock) continue;
-    const cands = (writesOf.get(e.loc!) ?? []).filter((w) => sameValue(events[w]!.value!, e.value!));
+    // Coherence prunes sources up front: never a po-later write of the reader's own thread, and
+    // of its po-earlier writes only the last one (CoRW / CoWR).
+    let lastOwn = -1;
+    for (const w of writesOf.get(e.loc!) ?? []) if (events[w]!.thread === e.thread && w < i) lastOwn = w;
+    const cands = (writesOf.get(e.loc!) ?? []).filter((w) => sameValue(events[w]!.value!, e.value!) && (events[w]!.thread !== e.thread || w === lastOwn));
     if (cands.length === 0) return null;
     readCands.push({ ev: i, cands });
   }
@@ -477,9 +511,9 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[]): Assemble
     }
   }
 
-  function* coChoices(): Iterable<CoChoice> {
+  function forEachCo(visit: (co: CoChoice) => void): void {
     const pick: number[][] = [];
-    function* go(k: number): Iterable<CoChoice> {
+    const go = (k: number): void => {
       if (k === perLocOrders.length) {
         const rel = new Rel(n);
         const last = new Map<string, Value>();
@@ -493,15 +527,15 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[]): Assemble
             if (lkr !== undefined) lockReads.push([order[a - 1]!, lkr]);
           }
         });
-        yield { rel, last, lockReads };
+        visit({ rel, last, lockReads });
         return;
       }
       for (const o of perLocOrders[k]!.orders) {
         pick[k] = o;
-        yield* go(k + 1);
+        go(k + 1);
       }
-    }
-    yield* go(0);
+    };
+    go(0);
   }
 
   // Candidate sources of lock-failure and is-unlocked reads (lock.cat's rf-lf and rf-ru).
@@ -523,25 +557,25 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[]): Assemble
   }
   const allReads = [...readCands, ...lockKindRead];
 
-  function* rfChoices(co: CoChoice): Iterable<RfChoice> {
+  function forEachRf(co: CoChoice, visit: (rf: Rel) => void): void {
     const pick: number[] = [];
-    function* go(k: number): Iterable<RfChoice> {
+    const go = (k: number): void => {
       if (k === allReads.length) {
         const rel = new Rel(n);
         allReads.forEach((r, idx) => rel.add(pick[idx]!, r.ev));
         for (const [w, r] of co.lockReads) rel.add(w, r);
-        yield { rel };
+        visit(rel);
         return;
       }
       for (const c of allReads[k]!.cands) {
         pick[k] = c;
-        yield* go(k + 1);
+        go(k + 1);
       }
-    }
-    yield* go(0);
+    };
+    go(0);
   }
 
-  return { input, coChoices, rfChoices };
+  return { input, forEachCo, forEachRf };
 }
 
 function* interleavings(seqs: number[][]): Iterable<number[]> {
