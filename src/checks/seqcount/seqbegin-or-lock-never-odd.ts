@@ -8,8 +8,9 @@
 // Approach: for the marker variable of each call, read every assignment to it in the function's
 // text (all fragments in hunk mode): only `= <even constant>` assignments -> report, on the
 // assignment. Anything else (`seq = 1`, `seq++`, `seq |= 1`, `seq = nextseq`, `&seq` passed
-// elsewhere) counts as making it odd. The call must be in a retry loop.
-// Blind spots: markers changed through macros or pointers the text does not show.
+// elsewhere) counts as making it odd.
+// Blind spots: markers changed through macros or pointers the text does not show; in hunk mode an
+// odd-making assignment in a part of the function the patch does not show.
 
 import type { Check, FunctionModel } from '../../engine/types.js';
 import { fragmentsOf, stripExpr } from '../srcu/srcu-expr.js';
@@ -78,8 +79,6 @@ export const seqbeginOrLockNeverOdd: Check = {
         const v = stripExpr(arg);
         if (!/^[A-Za-z_]\w*$/.test(v) || fn.params.has(v)) return;
         const frags = fragmentsOf(ctx.functions(), fn);
-        const text = frags.map((f) => f.node.text).join('\n');
-        if (!ev.loops.length && !/need_seqretry\s*\(/.test(text) && !/goto\s+\w+/.test(text)) return;
         const { list, escapes } = assignments(frags.length ? frags : [fn], v);
         if (escapes || !list.length || list.some((a) => !a.even)) return;
         const init = list[0]!;
