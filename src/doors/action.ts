@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { InputError, UnsupportedError, EXIT } from '../errors.js';
 import { z } from 'zod';
-import type { FailOn, Finding, FindingClass, Report } from '../model/index.js';
+import type { FailOn, Finding, FindingClass, Report, SourceProvider } from '../model/index.js';
 import { FINDING_CLASSES, SEVERITY_RANK } from '../model/index.js';
 import { reviewSeries } from '../pipeline.js';
 import { loadConfigFor } from '../config/load.js';
@@ -26,7 +26,7 @@ import { renderText } from '../render/text.js';
 import { renderSarif } from '../render/sarif.js';
 import { activeFindings, planReview, type ReviewPlan } from '../render/github-review.js';
 import { api, createGitHubClient, GitHubApiError, postReview, readPriorReviews, type GitHubClient, type PostOutcome, type PullRequestRef } from '../post/github.js';
-import { checkoutSources, commentableLines, mergeBaseIn, readPullRequest, seriesFromPullRequest, type PrFile } from '../ingest/github-pr.js';
+import { checkoutSources, commentableLines, hasCommits, mergeBaseIn, readPullRequest, seriesFromPullRequest, type PrFile } from '../ingest/github-pr.js';
 import { VERSION } from '../version.js';
 
 type Mode = 'review' | 'sarif' | 'both' | 'post';
@@ -186,8 +186,11 @@ async function reviewStage(env: Env, inputs: ActionInputs, client: GitHubClient)
   const data = await readPullRequest(client, event.pr, event);
   const mergeBase = (await mergeBaseIn(workspace, event.baseSha, event.headSha)) ?? data.commits[0]?.parents[0] ?? event.baseSha;
   const pr = seriesFromPullRequest(data, mergeBase);
-  const sources = checkoutSources(workspace, mergeBase, pr.shas);
-  const report = await reviewSeries([pr.series], { sources, config }, [...pr.notes]);
+  const notes = [...pr.notes];
+  let sources: SourceProvider | undefined;
+  if (await hasCommits(workspace, [mergeBase, ...pr.shas])) sources = checkoutSources(workspace, mergeBase, pr.shas);
+  else notes.push(`${workspace}: the checkout lacks the pull request's commits (check out with fetch-depth: 0); analysing the diff hunks only`);
+  const report = await reviewSeries([pr.series], { sources, config }, notes);
   process.stdout.write(renderText(report));
 
   const active = activeFindings(report);

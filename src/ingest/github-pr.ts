@@ -250,6 +250,17 @@ export async function mergeBaseIn(workspace: string, baseSha: string, headSha: s
   }
 }
 
+/** True when the checkout has every commit object (a shallow merge-ref checkout does not). */
+export async function hasCommits(workspace: string, shas: string[]): Promise<boolean> {
+  const git = simpleGit(workspace);
+  try {
+    for (const sha of shas) await git.raw(['cat-file', '-e', `${sha}^{commit}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Files of the checked-out repository: afterPatch 0 = the merge base, k = the commit after patch
  * k. Reads git objects (the work tree may be the merge commit GitHub checks out by default); the

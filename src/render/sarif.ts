@@ -51,7 +51,6 @@ export function buildSarif(report: Report, opts: SarifOptions = {}): Json {
         name: report.tool.name,
         version: report.tool.version,
         semanticVersion: report.tool.version,
-        informationUri: 'https://www.kernel.org/doc/html/latest/locking/index.html',
         rules: ordered.map(ruleDescriptor),
       },
     },

@@ -2,7 +2,7 @@
 // with a PR that releases a bit lock with a plain WRITE_ONCE() (the 2024 KVM rmap shape), and
 // `node dist/action.js` run as the runner would. Asserts the review, its inline comments, SARIF,
 // idempotence across re-runs and pushes, the fork fallback, retries and rate-limit waits.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,6 +108,25 @@ test('a PR whose bit-lock release is a plain WRITE_ONCE gets one review, an inli
     assert.ok(!second.comments.some((c: any) => c.body.includes(`id=${commentedId} `)), 'no duplicate comment for a surviving id');
     const bodyIds = gh.reviewComments.map((c) => c.body.match(/lockreview:finding id=([^\s]+) -->/)[1]);
     assert.equal(new Set(bodyIds).size, bodyIds.length, 'each finding has at most one inline comment');
+  } finally {
+    await gh.stop();
+  }
+});
+
+test('a checkout without the PR commits (shallow merge ref) degrades to hunk-only analysis, still on the exact line', async () => {
+  const { gh, url } = await serve(repo.v1);
+  try {
+    // Only the files, no git objects: what a depth-1 checkout of the merge ref looks like to us.
+    const ws = mkdtempSync(join(tmpdir(), 'lockreview-shallow-'));
+    mkdirSync(join(ws, 'arch/x86/kvm/mmu'), { recursive: true });
+    writeFileSync(join(ws, MMU_PATH), PR_V1);
+    const r = await runBundle({ apiUrl: url, workspace: ws, event: pullRequestEvent(OWNER, REPO, PR, repo.base, repo.v1), inputs: { 'github-token': TOKEN, mode: 'review', 'fail-on': 'never' } });
+    noSecretsOrStacks(r);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /lacks the pull request's commits .*analysing the diff hunks only/);
+    const posts = gh.requestsTo('POST', /\/reviews$/);
+    assert.equal(posts.length, 1);
+    assert.ok(posts[0]!.body.comments.some((c: any) => c.path === MMU_PATH && c.line === unlockLine && c.side === 'RIGHT'), JSON.stringify(posts[0]!.body.comments.map((c: any) => c.line)));
   } finally {
     await gh.stop();
   }
@@ -245,8 +264,4 @@ test('bad input exits 2 with one line; an API failure names status and endpoint,
   } finally {
     await gh.stop();
   }
-});
-
-after(async () => {
-  /* temp dirs are left to the OS's tmp cleaner: nothing here is large */
 });
