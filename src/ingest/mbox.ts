@@ -1,14 +1,18 @@
 // Streaming mbox splitter: yields one raw message at a time while reading, so a 50 MB archive is
 // never held whole. Handles mboxo and mboxrd (`>From ` lines lose one `>`), CRLF files, and the
 // `From <sha> Mon Sep 17 00:00:00 2001` separator of git format-patch.
-// A separator is a `From ` line at the start of the input or after an empty line: mboxo archives
-// that did not quote a body `From ` line mid-paragraph therefore do not split a message.
+// A separator is a `From ` line carrying a time, at the start of the input or after an empty line:
+// a body `From ` line an mboxo writer left unquoted therefore does not split a message.
 
 const FROM = Buffer.from('From ');
 const QUOTED_FROM = /^>+From /;
 
+// `From <addr-or-sha> <asctime>`: the date (a hh:mm time) tells a separator from a body line
+// such as "From the looks of it" that an mboxo writer left unquoted.
+const SEPARATOR = /^From \S+ +.*\b\d{1,2}:\d\d/;
+
 function isSeparator(line: Buffer): boolean {
-  return line.length > 5 && line.subarray(0, 5).equals(FROM);
+  return line.length > 5 && line.subarray(0, 5).equals(FROM) && SEPARATOR.test(line.subarray(0, 200).toString('latin1'));
 }
 
 function isEmpty(line: Buffer): boolean {

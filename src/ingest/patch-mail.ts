@@ -1,7 +1,8 @@
 // One mail -> what it is for series assembly: a patch (it carries a diff), a cover letter
 // ([PATCH 0/N] without a diff), or anything else (replies, reviews, trailers-only mails).
 
-import type { Patch } from '../model/index.js';
+import { addressParser } from 'postal-mime';
+import type { Patch, Person } from '../model/index.js';
 import { looksLikeDiff, parseDiff } from '../diff/index.js';
 import type { MailMessage } from './mail.js';
 import { parseSubject, type SubjectInfo } from './subject.js';
@@ -56,6 +57,10 @@ export function classifyMail(mail: MailMessage, input: string, seq: number): Cla
       if (ab && !out.baseCommit) out.baseCommit = ab[1]!;
     }
   }
+  // git send-email writes the author (and sometimes subject/date) at the top of the body when the
+  // sender is not the author: those win over the mail's own headers, and are not description.
+  const inBody = inBodyHeaders(description);
+  if (inBody) description = inBody.rest;
   if (diffSource !== null) {
     const where = mail.messageId ? `${input} <${mail.messageId}>` : input;
     const { files, diffText } = parseDiff(diffSource, { input: where, lineBase: lineBase ?? 0 });
@@ -65,13 +70,13 @@ export function classifyMail(mail: MailMessage, input: string, seq: number): Cla
       out.patch = {
         index: info.index ?? 1,
         total: info.total ?? 1,
-        subject: info.subject,
+        subject: inBody?.subject ? parseSubject(inBody.subject).subject : info.subject,
         rawSubject: mail.subject,
         messageId: mail.messageId,
         inReplyTo: mail.inReplyTo,
         references: mail.references,
-        from: mail.from,
-        date: mail.date,
+        from: inBody?.from ?? mail.from,
+        date: inBody?.date ?? mail.date,
         to: mail.to,
         cc: mail.cc,
         description,
@@ -84,6 +89,29 @@ export function classifyMail(mail: MailMessage, input: string, seq: number): Cla
   }
   if (!info.reply && info.index === 0) out.kind = 'cover';
   return out;
+}
+
+function inBodyHeaders(text: string): { from: Person | null; subject: string | null; date: string | null; rest: string } | null {
+  const m = text.match(/^((?:(?:From|Subject|Date): [^\n]*\n)+)\n/);
+  if (!m) return null;
+  let from: Person | null = null;
+  let subject: string | null = null;
+  let date: string | null = null;
+  for (const line of m[1]!.split('\n')) {
+    const h = line.match(/^(From|Subject|Date): (.*)$/);
+    if (!h) continue;
+    if (h[1] === 'From') {
+      try {
+        const [a] = addressParser(h[2]!, { flatten: true });
+        if (a?.address) from = { name: a.name || '', email: a.address };
+      } catch { /* keep the mail's From */ }
+    } else if (h[1] === 'Subject') subject = h[2]!.trim();
+    else {
+      const t = Date.parse(h[2]!);
+      if (!Number.isNaN(t)) date = new Date(t).toISOString();
+    }
+  }
+  return { from, subject, date, rest: text.slice(m[0].length) };
 }
 
 /** A patch attached as a whole format-patch file: drop its From/Subject/Date header block. */

@@ -90,6 +90,8 @@ export function detectKind(head: Buffer): InputKind {
   const firstLine = text.slice(0, text.indexOf('\n') >= 0 ? text.indexOf('\n') : text.length);
   if (/^From \S/.test(firstLine)) return 'mbox';
   if (MAIL_HEADERS.test(firstLine)) return 'mail';
+  // Any other RFC 5322 header line (but not an svn `Index:` diff preamble) starts a mail too.
+  if (/^[A-Za-z0-9][A-Za-z0-9-]*:[ \t]/.test(firstLine) && !/^Index:/.test(firstLine)) return 'mail';
   return 'diff';
 }
 

@@ -164,3 +164,12 @@ test('a directory without patches and a directory with one broken patch', async 
   writeFileSync(join(d, '0001-a.patch'), '--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-a\n');
   await rejects([d], /truncated or corrupt hunk/, join(d, '0001-a.patch'));
 });
+
+test('mboxo: an unquoted body line "From the ..." after a blank line does not split the message', async () => {
+  const m = mail({ subject: '[PATCH] a: fix', messageId: 'u@x', body: patchBody('a: fix\n\nFrom the start this was wrong.', diffFor('a.c', 20)) });
+  const raw = `From mboxo@z Thu Jan  1 00:00:00 1970\n${m}`;
+  const r = await ingestInputs([writeTemp('u.mbox', raw)]);
+  assert.equal(r.series[0]!.patches.length, 1);
+  assert.match(r.series[0]!.patches[0]!.description, /From the start this was wrong\./);
+  assert.equal(r.series[0]!.patches[0]!.files[0]!.newPath, 'a.c');
+});

@@ -121,3 +121,31 @@ test('parseMessage: threading headers without angle brackets noise, dates in ISO
   assert.equal(m.date, '2024-03-04T10:00:00.000Z');
   assert.deepEqual(m.to, ['linux-kernel@vger.kernel.org']);
 });
+
+test('in-body From:/Subject: of git send-email name the author and are not description', async () => {
+  const m = mail({ subject: '[PATCH] sched: sent by someone else', from: 'Sender <s@x>', body: patchBody('From: Real Author <ra@x>\nSubject: [PATCH] sched: real subject\n\nThe real message.', diff) });
+  const p = (await ingestInputs([writeTemp('inbody.eml', m)])).series[0]!.patches[0]!;
+  assert.deepEqual(p.from, { name: 'Real Author', email: 'ra@x' });
+  assert.equal(p.subject, 'sched: real subject');
+  assert.match(p.description, /^The real message\./);
+});
+
+test('differential: our synchronous MIME decoding gives the same text as PostalMime.parse', async () => {
+  const { default: PostalMime } = await import('postal-mime');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { SHARED } = await import('../helpers/cli.js');
+  const dir = join(SHARED, 'corpus');
+  const samples: Buffer[] = readdirSync(dir).filter((f) => f.endsWith('.eml')).map((f) => readFileSync(join(dir, f)));
+  samples.push(Buffer.from(mail({ subject: 'qp', body: qpEncode(body), headers: ['MIME-Version: 1.0', 'Content-Type: text/plain; charset="utf-8"', 'Content-Transfer-Encoding: quoted-printable'] })));
+  samples.push(Buffer.from(mail({ subject: 'b64', body: Buffer.from(body).toString('base64').replace(/.{76}/g, '$&\n') + '\n', headers: ['MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64'] })));
+  samples.push(Buffer.concat([Buffer.from(mail({ subject: 'l1', body: '', headers: ['Content-Type: text/plain; charset=ISO-8859-1'] })), iconv.encode(body, 'latin1')]));
+  for (const raw of samples) {
+    const ours = parseMessage(raw);
+    const theirs = await PostalMime.parse(raw);
+    const norm = (t: string) => t.replace(/\r\n/g, '\n').replace(/\n+$/, '');
+    assert.equal(norm(ours.text), norm(theirs.text ?? ''));
+    assert.equal(ours.subject, (theirs.subject ?? '').replace(/\s+/g, ' ').trim());
+    assert.equal(ours.messageId, theirs.messageId?.replace(/^<|>$/g, '') ?? null);
+  }
+});
