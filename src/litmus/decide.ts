@@ -38,6 +38,8 @@ export interface Decision {
   /** herd7's Ok/No: whether the quantified condition holds. */
   ok: boolean;
   dataRace: boolean;
+  /** Every flag herd7 would print (`data-race`, `mixed-accesses`), sorted. */
+  flags: string[];
   /** Allowed executions (after the filter), for information. */
   executions: number;
   /** Candidate executions examined (the search effort). */
@@ -104,6 +106,7 @@ export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decis
   const states = new Set<string>();
   let positive = 0;
   let dataRace = false;
+  let mixedAccesses = false;
   let executions = 0;
   let candidates = 0;
   const locList = [...locs.values()];
@@ -138,6 +141,7 @@ export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decis
         if (!j.consistent) return;
         executions++;
         if (j.race) dataRace = true;
+        if (statics.mixedAccesses) mixedAccesses = true;
         states.add(observed.map((r) => `${'loc' in r ? `[${r.loc}]` : refKey(r)}=${valueText(lookup(r))};`).join(' '));
         if (evalProp(test.condition, lookup)) positive++;
       });
@@ -183,6 +187,7 @@ export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decis
     observation,
     ok,
     dataRace,
+    flags: [...(dataRace ? ['data-race'] : []), ...(mixedAccesses ? ['mixed-accesses'] : [])],
     executions,
     candidates,
   };

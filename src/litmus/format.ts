@@ -15,7 +15,7 @@ export function formatHerd(d: Decision): string {
   // For ~exists the witnesses are the states where the condition (the negation) holds.
   const [pos, neg] = d.quantifier === 'not-exists' ? [d.negative, d.positive] : [d.positive, d.negative];
   lines.push(`Positive: ${pos} Negative: ${neg}`);
-  if (d.dataRace) lines.push('Flag data-race');
+  for (const f of d.flags) lines.push(`Flag ${f}`);
   lines.push(`Condition ${QUANT[d.quantifier]} ${d.condition}`);
   lines.push(`Observation ${d.name} ${d.observation} ${d.positive} ${d.negative}`);
   return lines.join('\n') + '\n';

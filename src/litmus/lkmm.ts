@@ -47,6 +47,8 @@ export interface Statics {
   LKR: EventSet;
   UL: EventSet;
   hasPlain: boolean;
+  /** linux-kernel.cat's mixed-accesses flag: depends on program order only. */
+  mixedAccesses: boolean;
   hasRcu: boolean;
   po: Rel;
   int: Rel;
@@ -70,7 +72,7 @@ export interface Statics {
   rmbFence: Rel; // fencerel(Rmb)
   rcuGp: Rel;
   rcuRscsi: Rel;
-  preRaseBase: Rel; // ext & ((Plain * M) | ((M \ IW) * Plain)) & loc
+  preRaceBase: Rel; // ext & ((Plain * M) | ((M \ IW) * Plain)) & loc
   MarkedW: Rel; // Marked * W
   WMarked: Rel; // W * Marked
 }
@@ -127,7 +129,13 @@ export function buildStatics(input: StaticInput): Statics {
   const rmbFence = fr(fenceSet('rmb'));
   const rcuRscs = rel(input.rcuRscs);
   const ML = M.minus(IW);
-  const preRaseBase = Rel.product(Plain, M).or(Rel.product(ML, Plain)).and(ext).and(loc);
+  const preRaceBase = Rel.product(Plain, M).or(Rel.product(ML, Plain)).and(ext).and(loc);
+  // Plain writes and marked accesses to one location in one thread with no barrier between.
+  const barrierFences = set((e) => e.kind === 'F' && e.fence !== 'after-spinlock' && e.fence !== 'after-unlock-lock').or(Acquire).or(Release);
+  const barrier = fr(barrierFences).or(po.ran(Release), po.dom(Acquire));
+  const PlainW = Plain.and(W);
+  const unbarred = poLoc.minus(barrier);
+  const mixedAccesses = !unbarred.restrict(PlainW, Marked).or(unbarred.restrict(Marked, PlainW)).isEmpty();
   return {
     n,
     R,
@@ -141,6 +149,7 @@ export function buildStatics(input: StaticInput): Statics {
     LKR,
     UL,
     hasPlain: !Plain.isEmpty(),
+    mixedAccesses,
     hasRcu: !SyncRcu.isEmpty(),
     po,
     int,
@@ -162,7 +171,7 @@ export function buildStatics(input: StaticInput): Statics {
     rmbFence,
     rcuGp: Rel.id(SyncRcu),
     rcuRscsi: rcuRscs.inv(),
-    preRaseBase,
+    preRaceBase,
     MarkedW: Rel.product(Marked, W),
     WMarked: Rel.product(W, Marked),
   };
@@ -258,7 +267,7 @@ export function judge(s: Statics, rf: Rel, co: Rel, wantRace: boolean): Judgemen
   const wwVis = fenceR.or(strongFenceR.seq(xbstar).seq(wPreBounded), wPostBounded.seq(vis).seq(wPreBounded));
   const wrVis = fenceR.or(strongFenceR.seq(xbstar).seq(rPreBounded), wPostBounded.seq(vis).seq(rPreBounded));
   const rwXbstar = fenceR.or(rPostBounded.seq(xbstar).seq(wPreBounded));
-  const preRace = s.preRaseBase;
+  const preRace = s.preRaceBase;
   const wrIncoh = preRace.and(rf).and(rwXbstar.inv());
   const rwIncoh = preRace.and(fr).and(wrVis.inv());
   const wwIncoh = preRace.and(co).and(wwVis.inv());

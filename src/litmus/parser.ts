@@ -142,7 +142,7 @@ class Parser {
       if (this.is('[')) throw unsupportedAt(this.file, line, 'arrays');
       const type = words.length ? words.join(' ') + '*'.repeat(stars) : null;
       out.push({ target: { loc: name }, value, type, line });
-      if (!this.is('}')) this.expect(';');
+      if (!this.is('}') && !this.accept(',')) this.expect(';');
     }
     return out;
   }

@@ -114,6 +114,25 @@ test('plain accesses racing raise the data-race flag; marked ones do not', () =>
   assert.match(formatHerd(racy), /^Flag data-race$/m);
   const marked = decideLitmus(MP('WRITE_ONCE(*y, 1);', 'r0 = READ_ONCE(*y);'), 'mp.litmus');
   assert.equal(marked.dataRace, false);
+  assert.deepEqual(marked.flags, []);
+});
+
+test('a plain write and a marked access to one location with no barrier between raise mixed-accesses', () => {
+  const mixed = (between: string) => `C mixed
+{}
+P0(int *x)
+{
+  int r0;
+  *x = 1;
+  ${between}
+  r0 = READ_ONCE(*x);
+}
+exists (0:r0=1)
+`;
+  const d = decideLitmus(mixed(''), 'mixed.litmus');
+  assert.deepEqual(d.flags, ['mixed-accesses']);
+  assert.match(formatHerd(d), /^Flag mixed-accesses$/m);
+  assert.deepEqual(decideLitmus(mixed('barrier();'), 'mixed.litmus').flags, []);
 });
 
 test('a control dependency orders the store inside the if arm (LB forbidden), not a store after it', () => {
