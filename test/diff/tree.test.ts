@@ -48,7 +48,7 @@ test('series applied at base-commit; whole files at each patch; user repo untouc
   await git.add('f.c').commit('f: count');
   writeFileSync(join(dir, 'g.c'), C_FILE(['int g;']));
   await git.add('g.c').commit('g: add');
-  const out = join(dir, '..', `${dir.split('/').pop()}-out`);
+  const out = join(tempDir(), 'out');
   await git.raw(['format-patch', '-q', '--cover-letter', `--base=${base}`, '-o', out, `${base}..topic`]);
   await git.checkout('master').catch(() => git.checkout('main'));
   writeFileSync(join(dir, 'f.c'), C_FILE(['/* moved on */', ...v0]));

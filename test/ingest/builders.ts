@@ -1,6 +1,6 @@
 // Builders for ingestion tests: mails and diffs written the way git send-email / format-patch
 // write them, so each test states only what differs.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -65,8 +65,16 @@ export function patchBody(message: string, diff: string): string {
   return `${message}\n\nSigned-off-by: Ada Dev <ada@example.org>\n---\n x | 2 +-\n 1 file changed\n\n${diff}-- \n2.43.0\n`;
 }
 
+const created: string[] = [];
+process.on('exit', () => {
+  for (const d of created) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix = 'lockreview-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  created.push(d);
+  return d;
 }
 
 export function writeTemp(name: string, content: string | Buffer, dir = tempDir()): string {
