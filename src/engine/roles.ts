@@ -23,6 +23,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { FunctionRole } from './types.js';
+import { SYNTHETIC_PREFIX } from './units.js';
 import { rulesDir } from '../assets.js';
 
 const ROLE_NAMES = [
@@ -135,8 +136,13 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
         return;
       }
       case 'function_definition': {
-        const shape = functionShape(node);
+        let shape = functionShape(node);
         if (!shape) return;
+        if (shape.name.startsWith(SYNTHETIC_PREFIX)) {
+          // A hunk fragment wrapped by the engine: the parameters come from git's hunk header; the
+          // return type and the body are not the function's own.
+          shape = { name: shape.name.slice(SYNTHETIC_PREFIX.length), returns: null, params: shape.params, body: '' };
+        }
         for (const role of rolesFromShape(shape)) add(shape.name, role);
         return;
       }

@@ -348,7 +348,15 @@ export class FunctionWalker {
     switch (n.type) {
       case 'compound_statement': {
         this.scopeGuards.push([]);
-        for (const c of n.namedChildren) if (c && c.type !== 'comment') st = this.stmt(c, st);
+        for (const c of n.namedChildren) {
+          if (!c || c.type === 'comment') continue;
+          const before = st;
+          st = this.stmt(c, st);
+          // A block opened by a hunk fragment's padding brace (row 0, e.g. the tail of a switch whose
+          // head is above the hunk) ends with code reachable from branches the fragment does not
+          // show: continue after it with the state it was entered with (small change, issue 8).
+          if (!st && before && c.type === 'compound_statement' && c.startPosition.row === 0 && this.unit.lineMap[0] === 0) st = clone(before);
+        }
         const guards = this.scopeGuards.pop()!;
         if (st && guards.length) st.locks = st.locks.filter((l) => !guards.includes(l));
         return st;
