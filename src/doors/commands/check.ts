@@ -19,13 +19,15 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
     .option('--tree <dir>', 'git work tree of the project: apply the series in a temporary worktree and analyse whole files')
     .option('--format <format>', 'text | json | sarif | email (replies as an mbox)', 'text')
     .option('--fail-on <level>', 'error | warning | info | never (exit 1 when a finding reaches it)')
-    .option('--config <file>', 'configuration file (.toml or .json)');
+    .option('--config <file>', 'configuration file (.toml or .json)')
+    .option('--strict', 'also report in-code suppressions that match no finding');
   addReplyOptions(cmd).action(
-    async (inputs: string[], o: { tree?: string; format: string; failOn?: string; config?: string; msgid?: string; loreUrl: string; maxFetchMb: string } & ReplyCliOptions) => {
+    async (inputs: string[], o: { tree?: string; format: string; failOn?: string; config?: string; strict?: boolean; msgid?: string; loreUrl: string; maxFetchMb: string } & ReplyCliOptions) => {
       const format = parseFormat(o.format);
       if (format !== 'email' && (o.out || o.send)) throw new InputError(o.out ? '--out' : '--send', 'needs --format email');
       const reply = format === 'email' ? checkReplyOptions(o) : null;
       const config = await loadConfigFor({ configPath: o.config, repoRoot: o.tree ?? null });
+      if (o.strict) config.strict = true;
       const failOn = o.failOn ? parseFailOn(o.failOn) : config.failOn;
       const maxMb = Number(o.maxFetchMb);
       if (!(maxMb > 0)) throw new InputError('--max-fetch-mb', `not a size: '${o.maxFetchMb}'`);
