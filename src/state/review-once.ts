@@ -24,7 +24,7 @@ import { VERSION } from '../version.js';
 import { addressOf, formatMbox, renderReplies, type EmailReply, type ReplyOptions } from '../render/email.js';
 import { smtpSender, writeEml, type SmtpOptions, type SmtpSender } from '../post/smtp.js';
 import { commitsSince, groupSeries, listEpochs, messageAt, patchMailInfo, type SeriesGroup } from '../ingest/public-inbox.js';
-import { DELIVERED, ReviewState, type StoredReply } from './store.js';
+import { DELIVERED, ReviewState, type StoredMessage, type StoredReply } from './store.js';
 
 export interface InboxRunOptions {
   dir: string;
@@ -122,6 +122,7 @@ export async function runInbox(opts: InboxRunOptions): Promise<InboxRunResult> {
     const pending = state.messages('pending');
     const groups = groupSeries(pending, state.reviewedMessageIndex());
     const firstSeen = new Map(pending.map((m) => [m.messageId, m.firstSeen]));
+    const pendingById = new Map(pending.map((m) => [m.messageId, m]));
     const crashAfter = Number(process.env.LOCKREVIEW_TEST_CRASH_AFTER ?? 0);
     let done = 0;
     for (const group of groups) {
@@ -138,7 +139,7 @@ export async function runInbox(opts: InboxRunOptions): Promise<InboxRunResult> {
         result.seriesWaiting++;
         continue;
       }
-      const replies = await reviewGroup(state, group, opts, now(), result);
+      const replies = await reviewGroup(state, group, pendingById, opts, now(), result);
       for (const r of replies) await deliver(r);
       done++;
       if (crashAfter > 0 && done >= crashAfter) throw new Error(`LOCKREVIEW_TEST_CRASH_AFTER=${crashAfter}: stopping after ${done} series (test hook)`);
@@ -152,9 +153,16 @@ export async function runInbox(opts: InboxRunOptions): Promise<InboxRunResult> {
 
 const MAX_ATTEMPTS = 5;
 
-async function reviewGroup(state: ReviewState, group: SeriesGroup, opts: InboxRunOptions, date: Date, result: InboxRunResult): Promise<StoredReply[]> {
+async function reviewGroup(
+  state: ReviewState,
+  group: SeriesGroup,
+  pendingById: ReadonlyMap<string, StoredMessage>,
+  opts: InboxRunOptions,
+  date: Date,
+  result: InboxRunResult,
+): Promise<StoredReply[]> {
   const ids = group.messages.map((m) => m.messageId);
-  const stored = state.messages('pending').filter((m) => ids.includes(m.messageId));
+  const stored = ids.map((id) => pendingById.get(id)).filter((m): m is StoredMessage => !!m);
   const cover = stored.find((m) => m.index === 0);
   const first = cover ?? stored[0]!;
   const label = `"${first.subject}" v${group.version} (${group.messages.filter((m) => m.index > 0).length}/${group.total} patches)`;

@@ -47,7 +47,7 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const port = String((server.server.address() as AddressInfo).port);
 after(() => server.close());
 
-const SUBJECT = 'gpiolib: fix the speed of descriptor label setting with SRCU';
+const SUBJECT = 'locking/qrwlock: Fix ordering in queued_write_lock_slowpath';
 const smtpArgs = ['--send', '--smtp-host', '127.0.0.1', '--smtp-port', port, '--smtp-tls', 'none', '--from', 'Lock Review Bot <bot@review.example.org>'];
 
 function header(text: string, name: string): string | null {
@@ -68,7 +68,7 @@ test('inbox --send: the reply arrives threaded; a refused Cc is reported and rec
   received.length = 0;
   const inbox = new InboxBuilder();
   await inbox.add(
-    corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', {
+    corpusMessage('qrwlock-write-slowpath-relaxed-cmpxchg-fixed', {
       subject: `[PATCH] ${SUBJECT}`,
       messageId: 'p1@example.org',
       inReplyTo: 'earlier@example.org',
@@ -120,7 +120,7 @@ test('inbox --send: the reply arrives threaded; a refused Cc is reported and rec
 test('inbox --send with the server down: recorded as failed, delivered by the next run', async () => {
   received.length = 0;
   const inbox = new InboxBuilder();
-  await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH] ${SUBJECT}`, messageId: 'q1@example.org' }));
+  await inbox.add(corpusMessage('qrwlock-write-slowpath-relaxed-cmpxchg-fixed', { subject: `[PATCH] ${SUBJECT}`, messageId: 'q1@example.org' }));
   const statePath = join(inbox.dir, 'state.sqlite');
   const down = await runCliAsync(['inbox', inbox.dir, '--state', statePath, '--reply-clean', ...smtpArgs.map((a) => (a === port ? '9' : a))]);
   assert.equal(down.status, 0, down.stderr);
@@ -136,11 +136,12 @@ test('inbox --send with the server down: recorded as failed, delivered by the ne
 test('every recipient refused: the reply is recorded as refused', async () => {
   received.length = 0;
   const inbox = new InboxBuilder();
-  await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH] ${SUBJECT}`, messageId: 'z1@example.org', from: `Gone <${REFUSED}>`, to: `Gone Too <${REFUSED}>` }));
+  await inbox.add(corpusMessage('qrwlock-write-slowpath-relaxed-cmpxchg-fixed', { subject: `[PATCH] ${SUBJECT}`, messageId: 'z1@example.org', from: `Gone <${REFUSED}>`, to: `Gone Too <${REFUSED}>` }));
   const statePath = join(inbox.dir, 'state.sqlite');
   const r = await runCliAsync(['inbox', inbox.dir, '--state', statePath, '--reply-clean', '--no-cc-original', ...smtpArgs]);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(received.length, 0);
+  assert.match(r.stderr, /recipient gone@example\.net refused/);
   const [reply] = await stateOf(statePath);
   assert.equal(reply!.status, 'refused');
   assert.deepEqual(reply!.recipients.map((x) => x.status), ['refused']);
