@@ -49,7 +49,10 @@ function patchMail(p: Patch, series: Series): string {
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  const pick = lines.find((l) => /^error:|patch failed|does not apply|corrupt/i.test(l)) ?? lines[0] ?? 'git failed';
+  // git's own diagnosis ("error: patch failed: f.c:12", "error: f.c: does not exist in index")
+  // beats its summary ("Patch failed at 0001 ...").
+  const errors = lines.filter((l) => /^error:/.test(l) && !/^error: Failed to merge in the changes/.test(l));
+  const pick = errors.length ? errors.map((l) => l.replace(/^error:\s*/, '')).join('; ') : lines.find((l) => /patch failed|does not apply|corrupt/i.test(l)) ?? lines[0] ?? 'git failed';
   return pick.replace(/^error:\s*/, '');
 }
 
@@ -113,7 +116,8 @@ export async function openTree(dir: string, series: Series): Promise<TreeSession
           break;
         } catch (e) {
           await git.raw(['reset', '--quiet', '--hard', 'HEAD']).catch(() => undefined);
-          reason ??= firstLine(e);
+          // Plain `git apply` (the last attempt) says best which hunk failed where.
+          reason = firstLine(e);
         }
       }
     }

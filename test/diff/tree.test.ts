@@ -95,7 +95,7 @@ test('a second patch that does not apply: applied=[true,false], a note, whole fi
   const t = await openTree(dir, series[0]!);
   try {
     assert.deepEqual(t.applied, [true, false]);
-    assert.ok(t.notes.some((n) => n.startsWith(`patch 2/2 does not apply to ${head.slice(0, 12)}: `)), t.notes.join('\n'));
+    assert.ok(t.notes.some((n) => n.startsWith(`patch 2/2 does not apply to ${head.slice(0, 12)}: patch failed: a.c:1`)), t.notes.join("\n"));
     assert.equal(await t.file('a.c', 1), C_FILE(['int a;', 'int a2;', 'int b;', 'int c;']));
     assert.equal(await t.file('a.c', 2), null);
   } finally {
