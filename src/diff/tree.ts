@@ -26,9 +26,14 @@ export interface TreeSession extends SourceProvider {
 
 const IDENTITY = ['user.name=lockreview', 'user.email=lockreview@localhost', 'commit.gpgsign=false', 'core.hooksPath=/dev/null'];
 
+/** RFC 2047 for a header value that is not plain ASCII (git mailinfo decodes it to UTF-8). */
+function encodeWord(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
+}
+
 /** Rebuild a mail `git am` accepts from the model (the original bytes are not kept). */
 function patchMail(p: Patch, series: Series): string {
-  const from = p.from ? `${p.from.name ? p.from.name.replace(/[\r\n]/g, ' ') + ' ' : ''}<${p.from.email}>` : 'lockreview <lockreview@localhost>';
+  const from = p.from ? `${p.from.name ? encodeWord(p.from.name.replace(/[\r\n"]/g, ' ')) + ' ' : ''}<${p.from.email}>` : 'lockreview <lockreview@localhost>';
   const date = p.date && !Number.isNaN(Date.parse(p.date)) ? new Date(p.date).toUTCString() : new Date(0).toUTCString();
   const subject = (p.subject || series.subject || 'patch').replace(/[\r\n]+/g, ' ');
   const body = p.description.trim() ? p.description.replace(/\n*$/, '\n') : '';
@@ -36,7 +41,7 @@ function patchMail(p: Patch, series: Series): string {
     `From ${p.commit ?? '0000000000000000000000000000000000000000'} Mon Sep 17 00:00:00 2001`,
     `From: ${from}`,
     `Date: ${date}`,
-    `Subject: [PATCH] ${subject}`,
+    `Subject: ${encodeWord(`[PATCH] ${subject}`)}`,
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=UTF-8',
     'Content-Transfer-Encoding: 8bit',

@@ -232,6 +232,7 @@ export function assembleSeries(mails: ClassifiedMail[], opts: AssembleOptions = 
     const missing = missingOf(p);
     const sNotes = [...famNotes];
     if (missing.length) sNotes.push(`patch${missing.length > 1 ? 'es' : ''} ${ranges(missing)} of ${p.total} missing from the input; reviewing the ${patches.length} present`);
+    sNotes.push(...skippedFileNotes(patches));
     if (p.duplicates) sNotes.push(`${p.duplicates} duplicate patch mail${p.duplicates > 1 ? 's' : ''} (resends) replaced by the latest`);
     const head = p.cover ?? first;
     const baseCommit = p.cover?.baseCommit ?? ordered.find((m) => m.baseCommit)?.baseCommit ?? null;
@@ -250,4 +251,22 @@ export function assembleSeries(mails: ClassifiedMail[], opts: AssembleOptions = 
     };
   });
   return { series, notes };
+}
+
+/** "patch 2/3: binary file skipped: a.png, b.png" — files the analysis will not see, per patch. */
+function skippedFileNotes(patches: Patch[]): string[] {
+  const out: string[] = [];
+  for (const p of patches) {
+    const byNote = new Map<string, string[]>();
+    for (const f of p.files) {
+      if (!f.note || f.hunks.length) continue;
+      const list = byNote.get(f.note) ?? byNote.set(f.note, []).get(f.note)!;
+      list.push(f.newPath ?? f.oldPath ?? '?');
+    }
+    for (const [note, paths] of byNote) {
+      const shown = paths.slice(0, 5).join(', ') + (paths.length > 5 ? ` and ${paths.length - 5} more` : '');
+      out.push(`patch ${p.index}/${p.total}: ${note}: ${shown}`);
+    }
+  }
+  return out;
 }

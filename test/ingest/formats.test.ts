@@ -173,3 +173,11 @@ test('mboxo: an unquoted body line "From the ..." after a blank line does not sp
   assert.match(r.series[0]!.patches[0]!.description, /From the start this was wrong\./);
   assert.equal(r.series[0]!.patches[0]!.files[0]!.newPath, 'a.c');
 });
+
+test('binary files in a patch are skipped with a series note', async () => {
+  const d = diffFor('a.c') + 'diff --git a/logo.png b/logo.png\nindex 1..2 100644\nBinary files a/logo.png and b/logo.png differ\n';
+  const r = await ingestInputs([writeTemp('bin.eml', mail({ subject: '[PATCH] a: logo', body: patchBody('a', d) }))]);
+  const s = r.series[0]!;
+  assert.deepEqual(s.patches[0]!.files.map((f) => [f.newPath, f.status]), [['a.c', 'modified'], ['logo.png', 'binary']]);
+  assert.ok(s.notes.includes('patch 1/1: binary file skipped: logo.png'), s.notes.join('\n'));
+});
