@@ -2,46 +2,56 @@
 // of Linux 6.12 (tools/memory-model), without herd7. Used by `lockreview litmus` and to put a
 // verdict on every ordering finding's generated litmus test (attachVerdicts).
 //
-// ACCEPTED SUBSET (for check authors generating tests; herd7 7.57 accepts the same text):
+// ACCEPTED SUBSET (for check authors generating tests; stay inside it and herd7 7.57 accepts the
+// same text with the same verdict):
 //   C <name>                      first line; the name may contain + - . etc.
 //   "doc"                         optional doc string
 //   { x = 1; int y; int *p = &x; p = x; atomic_t v = ATOMIC_INIT(1); 0:r1 = 2; }
 //   P0(int *x, atomic_t *v, spinlock_t *s, int **p) { ... }   threads P0..Pn, numbered from 0;
-//       every parameter is a pointer to a shared location of the same name.
+//       every parameter is a pointer to the shared location of the same name.
 //   Statements: `int r0;` `int r0 = e;` `r0 = e;` `*x = e;` (plain write), `e;`,
 //       `if (e) S else S`, `{ ... }`. No loops, goto, return, switch, ?:, ++, +=, arrays, structs.
 //   Expressions: integers, registers, parameters, `*p` (plain read), + - * / % & | ^ << >>,
-//       == != < > <= >= && || ! ~, (void)e, casts.
-//   Primitives (Linux 6.12 linux-kernel.def, nothing else):
+//       == != < > <= >= && || ! ~, (void)e, casts. No `&x` inside threads (x already is &x).
+//   Primitives (exactly Linux 6.12's linux-kernel.def, nothing else):
 //       READ_ONCE(*x) WRITE_ONCE(*x, v) smp_load_acquire(x) smp_store_release(x, v)
 //       rcu_dereference(*p) rcu_assign_pointer(*p, v) smp_store_mb(*x, v)
 //       smp_mb() smp_rmb() smp_wmb() barrier() smp_mb__before_atomic() smp_mb__after_atomic()
 //       smp_mb__after_spinlock() smp_mb__after_unlock_lock()
 //       rcu_read_lock() rcu_read_unlock() synchronize_rcu() synchronize_rcu_expedited()
-//       xchg / cmpxchg and atomic_xchg / atomic_cmpxchg, each plain (fully ordered), _relaxed,
-//       _acquire, _release: xchg(x, v), cmpxchg(x, old, new) (a failed cmpxchg is an unordered read)
+//       xchg(x, v) cmpxchg(x, old, new) atomic_xchg(v, i) atomic_cmpxchg(v, old, new), each also
+//         _relaxed/_acquire/_release; no suffix = fully ordered; a FAILED cmpxchg is an unordered read
 //       atomic_read(v) atomic_set(v, i) atomic_read_acquire(v) atomic_set_release(v, i)
 //       atomic_add(i, v) atomic_sub(i, v) atomic_inc(v) atomic_dec(v)   (no return value, unordered)
-//       atomic_{add,sub,inc,dec}_return{,_relaxed,_acquire,_release}
-//       atomic_fetch_{add,sub,inc,dec}{,_relaxed,_acquire,_release}
+//       atomic_{add,sub,inc,dec}_return{,_relaxed,_acquire,_release}(...)
+//       atomic_fetch_{add,sub,inc,dec}{,_relaxed,_acquire,_release}(...)
 //       atomic_sub_and_test atomic_dec_and_test atomic_inc_and_test atomic_add_negative
 //       atomic_add_unless(v, a, u)
-//       spin_lock(s) spin_unlock(s) spin_trylock(s) spin_is_locked(s)
+//       spin_lock(s) spin_unlock(s) spin_trylock(s) spin_is_locked(s)   (s: a spinlock_t parameter,
+//         touched by nothing but these four)
 //   Final part: `locations [x; 0:r1]`, `filter P`, then `exists P`, `~exists P` or `forall P`,
 //       P built from `0:r0=1`, `x=2`, `0:r0=x` (an address), /\ \/ ~ and parentheses.
-//   Comments: (* *) nesting, also // and /* */. `(*` ALWAYS opens a comment (as in herd7):
-//       never write `(*p)`; write `*p`.
-// SPELLING RULES FOR GENERATED TESTS (herd7 rejects the rest):
-//   - `lock`/`unlock` are reserved words: do not name locations or registers so (use lk, s, ...).
-//   - No kernel helpers outside the list: translate
-//       test_and_set_bit_lock(0, lk)  ->  r0 = xchg_acquire(lk, 1);  (taken when r0 == 0)
-//       clear_bit_unlock(0, lk)       ->  smp_store_release(lk, 0);
-//       __clear_bit_unlock / plain clear -> WRITE_ONCE(*lk, 0);  (or `*lk = 0;` if really plain)
-//       try_cmpxchg(p, &old, new)     ->  r = cmpxchg(p, old, new); if (r == old) ...
-//       test_and_set_bit(0, lk)       ->  r0 = xchg(lk, 1);   set_bit -> atomic-free WRITE_ONCE
-//       a lock loop                   ->  one attempt in an `if`, or a `filter` clause.
-//   - Model one bit per location (value 0/1); bit arithmetic on a shared word is not supported.
-//   - The `exists` clause names the BAD outcome: Observation Never proves the code correct.
+//   Comments: outside thread bodies `(* ... *)` (nesting); inside a body `//` or `/* */` only,
+//       because herd7 reads bodies as C (so `READ_ONCE(*x)` is not a comment there).
+// SPELLING RULES FOR GENERATED TESTS (herd7 rejects anything else):
+//   - `lock`, `unlock` (and herd keywords: exists, forall, filter, locations, let, rec, in, and)
+//     are reserved: never use them as location or register names.
+//   - Registers are r0, r1, ... declared at the top of their thread; read them in the condition as
+//     `1:r0`. A register never assigned on a path keeps 0.
+//   - Kernel helpers outside the list must be translated (one bit per location, 0 free / 1 held):
+//       test_and_set_bit_lock(nr, w)   ->  r0 = xchg_acquire(w, 1);   taken when r0 == 0
+//       test_and_set_bit(nr, w)        ->  r0 = xchg(w, 1);
+//       test_and_clear_bit(nr, w)      ->  r0 = xchg(w, 0);
+//       clear_bit_unlock / __clear_bit_unlock(nr, w) -> smp_store_release(w, 0);
+//       clear_bit(nr, w) / set_bit     ->  WRITE_ONCE(*w, 0) / WRITE_ONCE(*w, 1)  (atomic, unordered)
+//       __clear_bit / plain `*w &= ~m` ->  *w = 0;  (a plain write: may raise Flag data-race)
+//       try_cmpxchg(p, &old, new)      ->  r0 = cmpxchg(p, old, new); if (r0 == old) { ... }
+//       atomic_try_cmpxchg{,_acquire,..}-> r0 = atomic_cmpxchg{,_acquire,..}(v, old, new); if (r0 == old)
+//       smp_cond_load_acquire(p, c)    ->  r0 = smp_load_acquire(p); if (c on r0) { ... }
+//       atomic_long_* / raw_spin_* / spin_lock_irqsave(s, f) -> atomic_* / spin_lock(s)
+//       a retry loop                   ->  one attempt and `if (acquired) { ... }`, or a `filter`
+//   - The `exists` clause names the BAD outcome: Observation Never is the model's proof that the
+//     code is fine (attachVerdicts then drops the finding).
 // Anything outside the subset is an UnsupportedError "unsupported: <construct> (file:line)";
 // syntax errors are InputErrors naming file:line. Never a guessed verdict.
 import { InputError, UnsupportedError } from '../errors.js';

@@ -13,6 +13,9 @@ const TYPE_WORDS = new Set([
   'intptr_t', 'uintptr_t', 'size_t', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'const', 'volatile',
 ]);
 
+/** Words herd7's C lexer reserves: a test using them as names does not parse there. */
+const RESERVED = new Set(['lock', 'unlock']);
+
 const UNSUPPORTED_STATEMENTS = new Set(['while', 'for', 'do', 'goto', 'return', 'switch', 'break', 'continue', 'case']);
 
 export function unsupportedAt(file: string, line: number, construct: string): UnsupportedError {
@@ -62,6 +65,7 @@ class Parser {
   }
   private ident(): Token {
     if (this.tok.kind !== 'id') this.fail(`expected a name but found ${this.describe(this.tok)}`);
+    if (RESERVED.has(this.tok.text)) this.fail(`'${this.tok.text}' is a reserved word in herd7's C dialect; rename it`);
     return this.next();
   }
 
@@ -136,6 +140,7 @@ class Parser {
       }
       if (words.length === 0) this.fail(`expected an initialisation but found ${this.describe(this.tok)}`);
       const name = words.pop()!;
+      if (RESERVED.has(name)) this.fail(`'${name}' is a reserved word in herd7's C dialect; rename it`);
       for (const w of words) if (!TYPE_WORDS.has(w) && w !== 'struct') throw unsupportedAt(this.file, line, `type '${w}' in init block`);
       let value: Value = 0;
       if (this.accept('=')) value = this.parseInitValue();
@@ -190,6 +195,7 @@ class Parser {
       }
       if (words.length < 2) this.fail(`expected a parameter 'type *name' but found ${this.describe(this.tok)}`);
       const name = words.pop()!;
+      if (RESERVED.has(name)) this.fail(`'${name}' is a reserved word in herd7's C dialect; rename it`, head);
       const type = words.filter((w) => w !== 'const' && w !== 'volatile' && w !== 'struct').join(' ');
       if (stars === 0) throw unsupportedAt(this.file, head.line, `non-pointer thread parameter '${name}'`);
       params.push({ name, type, pointerDepth: stars });
@@ -324,6 +330,7 @@ class Parser {
       }
       if (this.is('[')) throw unsupportedAt(this.file, t.line, 'arrays');
       if (this.is('->') || this.is('.')) throw unsupportedAt(this.file, t.line, 'structure fields');
+      if (RESERVED.has(t.text)) this.fail(`'${t.text}' is a reserved word in herd7's C dialect; rename it`, t);
       if (t.text === 'NULL') return { kind: 'num', value: 0, line: t.line };
       if (t.text === 'true') return { kind: 'num', value: 1, line: t.line };
       if (t.text === 'false') return { kind: 'num', value: 0, line: t.line };

@@ -221,6 +221,11 @@ test('syntax errors are InputErrors naming file and line', () => {
   );
   assert.throws(() => decideLitmus('C x\n{}\nP0(int *x) { }\n', 'nocond.litmus'), (e: unknown) => e instanceof InputError && /missing final condition/.test(e.message));
   assert.throws(() => decideLitmus('C x\n(* unterminated\n{}\n', 'c.litmus'), (e: unknown) => e instanceof InputError && e.toString() === 'c.litmus:2: unterminated (* comment');
+  // herd7 reserves `lock` and `unlock`: a generated test using them would not run there.
+  assert.throws(
+    () => decideLitmus('C r\n{}\nP0(int *lock)\n{\n  WRITE_ONCE(*lock, 1);\n}\nexists (lock=1)\n', 'r.litmus'),
+    (e: unknown) => e instanceof InputError && e.toString() === "r.litmus:3: 'lock' is a reserved word in herd7's C dialect; rename it",
+  );
 });
 
 test('constructs outside the subset are UnsupportedErrors naming the construct and line, never a verdict', () => {
