@@ -94,6 +94,11 @@ function pathsFromGitLine(rest: string): [string, string] | null {
   return null;
 }
 
+/** Lines that end a diff in mail: the signature (`-- `) and b4's `---` footer separator. */
+function endsDiff(line: string): boolean {
+  return line === '-- ' || line === '--' || /^---\s*$/.test(line);
+}
+
 interface FileBuilder {
   oldPath: string | null;
   newPath: string | null;
@@ -239,7 +244,7 @@ export function parseDiff(text: string, opts: ParseDiffOptions): { files: FileDi
         i++;
         continue;
       }
-      if (line === '-- ' || line === '--') break;
+      if (endsDiff(line)) break;
       if (/^[-+ ]/.test(line) && !isMinusPlusPair(i)) {
         const open = cur as FileBuilder | null;
         if (open && open.hunks.length) corrupt(open.newPath ?? open.oldPath, i);
@@ -311,7 +316,7 @@ export function parseDiff(text: string, opts: ParseDiffOptions): { files: FileDi
       // More diff-shaped lines right after a complete hunk: its counts were too small.
       if (j < lines.length) {
         const n = lines[j]!;
-        if ((n[0] === '+' || n[0] === '-' || n[0] === ' ') && n !== '-- ' && !isMinusPlusPair(j) && !n.startsWith('--- ') ) corrupt(f.newPath ?? f.oldPath, headerAt);
+        if ((n[0] === '+' || n[0] === '-' || n[0] === ' ') && !endsDiff(n) && !isMinusPlusPair(j)) corrupt(f.newPath ?? f.oldPath, headerAt);
       }
     }
     return j;

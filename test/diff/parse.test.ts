@@ -137,3 +137,10 @@ test('a message with 10,000 files parses with exact numbers', () => {
   assert.equal(files[9999]!.hunks[0]!.lines[1]!.newLine, 10001);
   assert.equal(files[1234]!.hunks[0]!.lines[1]!.text, 'added 1234');
 });
+
+test("b4's footer after the diff (--- / base-commit / change-id / signature) ends the diff", () => {
+  const text = ['--- a/x.c', '+++ b/x.c', '@@ -1,1 +1,1 @@', '-b', '+c', '---', 'base-commit: 0123456789abcdef', 'change-id: 20240101-x-1a2b', '', 'Best regards,', '-- ', 'A <a@x>', ''].join('\n');
+  const r = parseDiff(text, { input: 't' });
+  assert.equal(r.files[0]!.hunks[0]!.lines.length, 2);
+  assert.ok(!r.diffText.includes('base-commit'));
+});
