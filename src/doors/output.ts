@@ -6,12 +6,13 @@ import { renderJson } from '../render/json.js';
 import { renderText } from '../render/text.js';
 import { renderSarif } from '../render/sarif.js';
 import { formatMbox, renderReplies, type ReplyOptions } from '../render/email.js';
+import { renderB4, renderB4Prep } from '../render/b4.js';
 
-export type Format = 'text' | 'json' | 'sarif' | 'email';
+export type Format = 'text' | 'json' | 'sarif' | 'email' | 'b4' | 'b4-prep';
 
 export function parseFormat(s: string): Format {
-  if (s === 'text' || s === 'json' || s === 'sarif' || s === 'email') return s;
-  throw new InputError('--format', `unknown format '${s}' (text, json, sarif, email)`);
+  if (s === 'text' || s === 'json' || s === 'sarif' || s === 'email' || s === 'b4' || s === 'b4-prep') return s;
+  throw new InputError('--format', `unknown format '${s}' (text, json, sarif, email, b4, b4-prep)`);
 }
 
 /** What the email format needs besides the report: the patches answered, and the reply settings. */
@@ -32,6 +33,8 @@ export function renderReport(report: Report, format: Format, color: boolean, ema
     return formatMbox(renderReplies(email.series, report, email.reply));
   }
   if (format === 'sarif') return renderSarif(report);
+  if (format === 'b4') return renderB4(report);
+  if (format === 'b4-prep') return renderB4Prep(report);
   return renderText(report, { color });
 }
 

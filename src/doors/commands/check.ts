@@ -28,12 +28,21 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
       const reply = format === 'email' ? checkReplyOptions(o) : null;
       const config = await loadConfigFor({ configPath: o.config, repoRoot: o.tree ?? null });
       if (o.strict) config.strict = true;
-      const failOn = o.failOn ? parseFailOn(o.failOn) : config.failOn;
+      const b4 = format === 'b4' || format === 'b4-prep';
+      // b4 reads the verdict from stdout; a non-zero exit would read as "the check crashed".
+      const failOn = o.failOn ? parseFailOn(o.failOn) : b4 ? 'never' : config.failOn;
       const maxMb = Number(o.maxFetchMb);
       if (!(maxMb > 0)) throw new InputError('--max-fetch-mb', `not a size: '${o.maxFetchMb}'`);
       if (o.msgid && inputs.length) throw new InputError('--msgid', 'give either --msgid or patch inputs, not both');
       if (!o.msgid && !inputs.length) throw new InputError('check', 'no input given (patch files, - for stdin, or --msgid)');
-      const ingested = o.msgid ? await ingestThread(o.msgid, { baseUrl: o.loreUrl, maxBytes: Math.round(maxMb * 2 ** 20) }) : await ingestInputs(inputs);
+      let ingested;
+      try {
+        ingested = o.msgid ? await ingestThread(o.msgid, { baseUrl: o.loreUrl, maxBytes: Math.round(maxMb * 2 ** 20) }) : await ingestInputs(inputs);
+      } catch (err) {
+        // b4 hands every message of a series to its check command, cover letter included.
+        if (b4 && err instanceof InputError && /no patch found/.test(err.message)) ingested = { series: [], notes: [] };
+        else throw err;
+      }
       const report = await reviewSeries(ingested.series, { tree: o.tree, config }, [...ingested.notes]);
       if (reply && (o.out || o.send)) {
         if (!(await deliverCheckReplies(ingested.series, report, o, reply))) process.stderr.write('lockreview: some replies were not delivered (see above)\n');
