@@ -167,6 +167,32 @@ test('inbox: a crash after the first series loses nothing and doubles nothing', 
   assert.equal((await stateOf(statePath)).replies.length, 3);
 });
 
+test('inbox: a series that cannot be read is recorded as failed, once, and the others go on', async () => {
+  const inbox = new InboxBuilder();
+  await inbox.add(
+    plainMessage(
+      { subject: '[PATCH] x: truncated', messageId: 'broken@example.org' },
+      'fix x\n---\ndiff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1,5 +1,5 @@\n-foo\n+bar',
+    ),
+  );
+  await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH] ${GPIO}`, messageId: 'a1@example.org' }));
+  const out = mkdtempSync(join(tmpdir(), 'lockreview-out-'));
+  const statePath = join(out, 'state.sqlite');
+  const args = ['inbox', inbox.dir, '--out', out, '--state', statePath, '--reply-clean'];
+  const r = runCli(args);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /could not review: .*truncated or corrupt hunk/);
+  let st = await stateOf(statePath);
+  assert.deepEqual(st.series.map((s) => s.status).sort(), ['failed', 'reviewed']);
+  assert.match(st.series.find((s) => s.status === 'failed')!.detail!, /truncated or corrupt hunk/);
+  assert.equal(emls(out).length, 1);
+  const again = runCli(args);
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /could not review/);
+  st = await stateOf(statePath);
+  assert.equal(st.series.length, 2);
+});
+
 test('inbox: without --out or --send the replies go to stdout as an mbox', async () => {
   const inbox = new InboxBuilder();
   await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH] ${GPIO}`, messageId: 'a1@example.org' }));
