@@ -63,7 +63,7 @@ test('an existing .git/hooks hook is chained: both run; a bad patch is refused, 
   const ok = runHook(repo, hook, clean!);
   assert.equal(ok.status, 0, ok.stderr);
   const refused = runHook(repo, hook, bad!);
-  assert.notEqual(refused.status, 0);
+  assert.equal(refused.status, 1, refused.stderr);
   assert.match(refused.stderr, /drivers\/demo\/table\.c:\d+: warning: .*\[bitlock-unlock-without-release\]/, 'the findings are printed');
   assert.match(refused.stderr, /not sending .*0002-demo-add-a-bit-lock-to-demo-heads\.patch/);
   assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [clean, bad], 'the original hook ran first, for each patch');
@@ -98,7 +98,8 @@ test('core.hooksPath is honoured; a refusing original hook stops the send before
   assert.match(readFileSync(hook, 'utf8'), /lockreview-hook/);
 
   const [clean, bad] = formatPatches(repo);
-  assert.equal(runHook(repo, hook, clean!).status, 0);
+  const ok = runHook(repo, hook, clean!);
+  assert.equal(ok.status, 0, ok.stderr);
   const refused = runHook(repo, hook, bad!);
   assert.equal(refused.status, 1, refused.stderr);
   assert.match(refused.stderr, /\[bitlock-unlock-without-release\]/);
@@ -123,7 +124,8 @@ test('no hook before: install then uninstall leaves the hooks directory as it wa
   const hook = join(hooks, 'sendemail-validate');
   assert.ok(statSync(hook).mode & 0o111, 'executable');
   const [, bad] = formatPatches(repo);
-  assert.equal(runHook(repo, hook, bad!).status, 0, 'a warning does not reach the recorded --fail-on error');
+  const passed = runHook(repo, hook, bad!);
+  assert.equal(passed.status, 0, `a warning does not reach the recorded --fail-on error: ${passed.stderr}`);
 
   // A wrapper standing where the user keeps lockreview: it must be the one the hook runs.
   const wrapDir = mkdtempSync(join(tmpdir(), 'lockreview-bin-'));
@@ -132,7 +134,7 @@ test('no hook before: install then uninstall leaves the hooks directory as it wa
   writeFileSync(wrapper, `#!/bin/sh\necho "$@" > '${seen}'\nexec '${process.execPath}' '${BIN}' "$@"\n`);
   chmodSync(wrapper, 0o755);
   const viaEnv = runHook(repo, hook, bad!, { LOCKREVIEW_BIN: wrapper });
-  assert.equal(viaEnv.status, 0);
+  assert.equal(viaEnv.status, 0, viaEnv.stderr);
   assert.match(readFileSync(seen, 'utf8'), /^check --format text --fail-on error -- .*0002-/);
 
   assert.equal(install(repo.dir, '--uninstall').status, 0);
@@ -144,9 +146,11 @@ test('without a recorded level the repository configuration decides at send time
   assert.equal(install(repo.dir).status, 0);
   const hook = join(repo.dir, '.git', 'hooks', 'sendemail-validate');
   const [cover, bad] = formatPatches(repo);
-  assert.equal(runHook(repo, hook, bad!).status, 1);
+  const refused = runHook(repo, hook, bad!);
+  assert.equal(refused.status, 1, refused.stderr);
   writeFileSync(join(repo.dir, '.lockreview.toml'), 'failOn = "error"\n');
-  assert.equal(runHook(repo, hook, bad!).status, 0, '.lockreview.toml failOn = "error"');
+  const passed = runHook(repo, hook, bad!);
+  assert.equal(passed.status, 0, `.lockreview.toml failOn = "error": ${passed.stderr}`);
   // A cover letter (no diff) is not a patch to check.
   const coverLetter = cover!.replace(/[^/]*$/, '0000-cover-letter.patch');
   writeFileSync(coverLetter, 'Subject: [PATCH 0/3] demo\n\nThis series adds a bit lock.\n');
