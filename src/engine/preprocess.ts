@@ -69,10 +69,11 @@ export function preprocess(src: string): string {
 
 /** Rewrites loop-head and scoped-guard macros in statement position. */
 function rewriteStatementMacros(text: string): string {
-  const re = /(^|[;{}:)]|\belse)([ \t]*\n?)*[ \t]*([A-Za-z_]\w*)\s*\(/gm;
+  // No nested quantifiers: the scan must stay linear on 10k-line files.
+  const re = /(^|[;{}:)]|\belse)\s*([A-Za-z_]\w*)\s*\(/gm;
   const edits: Array<{ at: number; end: number; kind: 'while' | 'if'; args: string }> = [];
   for (let m; (m = re.exec(text)); ) {
-    const name = m[3]!;
+    const name = m[2]!;
     const isLoop = LOOP_MACRO.test(name);
     const isScoped = SCOPED.test(name);
     if (!isLoop && !isScoped) continue;

@@ -173,6 +173,13 @@ const LOCK_ATOMIC: Partial<Record<LockKind, { kind: AtomicReason['kind']; onRT: 
   local_lock: { kind: 'local_lock', onRT: false },
 };
 
+const linesOf = new WeakMap<AnalysisUnit, string[]>();
+function unitLines(u: AnalysisUnit): string[] {
+  let l = linesOf.get(u);
+  if (!l) linesOf.set(u, (l = u.text.split('\n')));
+  return l;
+}
+
 interface Pending {
   states: State[];
   line: number;
@@ -210,7 +217,7 @@ export class FunctionWalker {
     }
     this.collectLocals(fnNode.childForFieldName('body'));
     // __must_hold(x) annotations were blanked for parsing; read them from the unit text.
-    const headText = this.unit.text.split('\n').slice(fnNode.startPosition.row, (fnNode.childForFieldName('body')?.startPosition.row ?? fnNode.startPosition.row) + 1).join('\n');
+    const headText = unitLines(this.unit).slice(fnNode.startPosition.row, (fnNode.childForFieldName('body')?.startPosition.row ?? fnNode.startPosition.row) + 1).join('\n');
     let st: State | null = { locks: [], rcu: 0, srcu: [], preempt: 0, irqsOff: false, bhDepth: 0 };
     for (const m of headText.matchAll(/__must_hold\s*\(([^)]*)\)/g)) {
       this.callersHold.push(this.makeLock(m[1]!, 'spinlock', 'exclusive', this.line(fnNode), '__must_hold', undefined));
@@ -499,6 +506,7 @@ export class FunctionWalker {
 
   private lockFor(ev: CallEvent, p: Primitive, arg: string): HeldLock {
     let a = arg;
+    if (p.lockExpr) a = p.lockExpr.replace(/\{(\d+)\}/g, (_m, k: string) => `(${normaliseExpr(ev.args[Number(k)] ?? '')})`).replace(/\((\w+)\)/g, '$1');
     if (p.kind === 'bit_spinlock' && p.bitArg != null && ev.args[p.bitArg] != null) a = `${normaliseExpr(arg)}[bit ${ev.args[p.bitArg]}]`;
     return this.makeLock(a, p.kind ?? 'spinlock', p.mode ?? 'exclusive', ev.line, ev.callee, p);
   }

@@ -12,6 +12,7 @@
 // Kernel ordering facts (which primitive is RELEASE/ACQUIRE/full) come from rules/primitives; only
 // the RMW flavour (which argument is the new value) is read from the primitive's name here.
 import type { AnalysisEvent, CallEvent, FunctionModel, Ordering, Primitive, StoreEvent } from '../../engine/types.js';
+import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { normaliseExpr } from '../../engine/index.js';
 
 export const LOCKISH_CONST = /LOCK|BUSY|RUNNING|CLAIM|OWNE|HELD|IN_?USE|EXCL/;
@@ -175,8 +176,11 @@ export function fenceBefore(fn: FunctionModel, index: number): { fence: CallEven
 
 /** The acquire fence right after event `index` (before the next memory access), if any. */
 export function fenceAfter(fn: FunctionModel, index: number): CallEvent | null {
+  const acq = fn.events[index]!;
   for (let i = index + 1; i < fn.events.length; i++) {
     const ev = fn.events[i]!;
+    // `if (cmpxchg_relaxed(...) != FREE) return false;` is the failure path: keep looking.
+    if (ev.kind === 'return' && onFailurePath(ev.node, acq.node)) continue;
     if (ev.kind === 'return') return null;
     if (ev.kind === 'call' && ev.primitive?.op === 'fence') {
       if (isAcquireFence(ev.primitive)) return ev;
@@ -186,6 +190,17 @@ export function fenceAfter(fn: FunctionModel, index: number): CallEvent | null {
     if (isMemoryEvent(ev)) return null;
   }
   return null;
+}
+
+/** Whether `n` sits in a branch of an `if` whose condition holds the acquisition `acq`. */
+function onFailurePath(n: SyntaxNode, acq: SyntaxNode): boolean {
+  for (let p = n.parent; p; p = p.parent) {
+    if (p.type === 'if_statement') {
+      const c = p.childForFieldName('condition');
+      if (c && acq.startIndex >= c.startIndex && acq.endIndex <= c.endIndex) return true;
+    }
+  }
+  return false;
 }
 
 /** Shared accesses of a critical section: between two events of a function (exclusive). */

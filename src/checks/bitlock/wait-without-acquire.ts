@@ -23,7 +23,7 @@ const ID = 'bitlock-wait-without-acquire';
 /** Lock/hand-over paths: *lock*, *down*, *acquire*, *claim*, *wait_for*. */
 const WAIT_FN = /lock|(^|_)down(_|$)|acquire|claim|wait_for|slowpath/;
 /** Calls that make a loop a spin/sleep loop when the knowledge base has no entry for them. */
-const SPIN_OR_SLEEP = /^(cpu_relax|schedule|schedule_timeout\w*|io_schedule\w*|schedule_preempt_disabled|cond_resched|msleep\w*|usleep_range\w*|udelay|ndelay|mdelay|fsleep|ssleep)$/;
+const SPIN_OR_SLEEP = /^(cpu_relax|set_current_state|schedule|schedule_timeout\w*|io_schedule\w*|schedule_preempt_disabled|cond_resched|msleep\w*|usleep_range\w*|udelay|ndelay|mdelay|fsleep|ssleep)$/;
 
 function isLoop(n: SyntaxNode): boolean {
   return n.type === 'while_statement' || n.type === 'for_statement' || n.type === 'do_statement';
@@ -127,7 +127,9 @@ export const waitWithoutAcquire: Check = {
           for (const ex of exitsOf(fn, loop)) {
             if (!WAIT_FN.test(fn.name) && !isLockishText(ex.cond.text)) continue;
             const verdict = firstOrdering(ex.after);
-            if (verdict !== 'use') continue;
+            // In a hunk fragment the code after the loop may be out of view: the unordered exit is
+            // what the patch shows, so it is reported.
+            if (verdict === 'safe' || (verdict === 'none' && !fn.partial)) continue;
             report(fn, ex);
           }
         }
