@@ -224,7 +224,9 @@ async function postStage(env: Env, inputs: ActionInputs, client: GitHubClient): 
   const pr: PullRequestRef = { owner, repo, number: handoff.number };
   const live = await api(() => client.rest.pulls.get({ owner, repo, pull_number: pr.number }));
   if (live.data.head.sha !== runHead) {
-    throw new InputError(path, `pull request #${pr.number} is at ${live.data.head.sha.slice(0, 12)}, not at the reviewed ${runHead.slice(0, 12)}: nothing posted`);
+    // Pushed again since: the run for the new head will post. Not an error of this run.
+    log(`lockreview: pull request #${pr.number} is at ${live.data.head.sha.slice(0, 12)}, not at the reviewed ${runHead.slice(0, 12)}: nothing posted`);
+    return EXIT.ok;
   }
   const files = (await api(() => client.paginate(client.rest.pulls.listFiles, { owner, repo, pull_number: pr.number, per_page: 100 }))) as PrFile[];
   const failOn = inputs.failOn ?? handoff.failOn;

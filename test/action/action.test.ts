@@ -244,6 +244,14 @@ test('two-stage fork workflow: the pull_request run only writes files; the workf
     assert.equal(forged.code, 2);
     assert.match(forged.stderr, /report is for [0-9a-f]{12}, but the workflow run was for [0-9a-f]{12}/);
     assert.equal(gh.requestsTo('POST', /\/reviews$/).length, 1);
+
+    // The PR was pushed again before stage 2 ran: skip quietly, the newer run posts.
+    writeFileSync(join(ws, 'lockreview/review.json'), JSON.stringify(handoff));
+    gh.pull.commits = (await pullOf(repo, repo.v2)).commits;
+    const stale = await runBundle({ apiUrl: url, workspace: ws, eventName: 'workflow_run', event: runEvent, inputs: { 'github-token': TOKEN, mode: 'post', 'report-file': 'lockreview/review.json' } });
+    assert.equal(stale.code, 0, stale.stderr);
+    assert.match(stale.stdout, /is at [0-9a-f]{12}, not at the reviewed [0-9a-f]{12}: nothing posted/);
+    assert.equal(gh.requestsTo('POST', /\/reviews$/).length, 1);
   } finally {
     await gh.stop();
   }
