@@ -22,7 +22,7 @@ export interface Limits {
   candidates: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { paths: 20_000, candidates: 2_000_000 };
+export const DEFAULT_LIMITS: Limits = { paths: 20_000, candidates: 300_000 };
 
 export interface Decision {
   name: string;
@@ -109,6 +109,7 @@ export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decis
   let mixedAccesses = false;
   let executions = 0;
   let candidates = 0;
+  let combinations = 0;
   const locList = [...locs.values()];
 
   const chosen: ThreadPath[] = [];
@@ -127,7 +128,7 @@ export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decis
       summaries.set(p, { reads, writes });
     }
   const visitCombination = () => {
-    const ex = assemble(test, locList, chosen);
+    const ex = assemble(test, locList, chosen, Math.min(limits.candidates, 50_000));
     if (!ex) return;
     const statics = buildStatics(ex.input);
     ex.forEachCo((co) => {
@@ -152,6 +153,8 @@ export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decis
   const registerFilter = test.filter && refsOf(test.filter).every((r) => 'thread' in r) ? test.filter : null;
   const walk = (t: number) => {
     if (t === paths.length) {
+      if (++combinations > limits.candidates)
+        throw new UnsupportedError('state explosion', `unsupported: state explosion: more than ${limits.candidates} combinations of thread paths in ${test.file}`);
       if (registerFilter && !evalProp(registerFilter, (r) => ('thread' in r ? regOf(r) : 0))) return;
       // Every value read must be written by someone (another thread, or the thread itself
       // earlier): cheap to check here, before the combination is laid out.
@@ -366,7 +369,10 @@ interface Assembled {
 }
 
 /** Lays one path per thread out as one event structure; null when lock.cat rules it out. */
-function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[]): Assembled | null {
+function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[], maxOrders: number): Assembled | null {
+  const explode = (loc: string): never => {
+    throw new UnsupportedError('state explosion', `unsupported: state explosion: more than ${maxOrders} coherence orders for '${loc}' in ${test.file}`);
+  };
   const events: ExecEvent[] = [];
   const initIndex = new Map<string, number>();
   for (const l of locs) {
@@ -493,6 +499,7 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[]): Assemble
       const lone = unmatched.get(l.name)?.[0];
       const orders: number[][] = [];
       for (const seq of interleavings(byThread)) {
+        if (orders.length >= maxOrders) explode(l.name);
         if (lone !== undefined && seq[seq.length - 1] !== lone) continue;
         const order = [init];
         for (const lkw of seq) {
@@ -512,7 +519,12 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[]): Assemble
         s.push(w);
         byThread.set(t, s);
       }
-      perLocOrders.push({ loc: l.name, orders: [...interleavings([...byThread.values()])].map((s) => [init, ...s]) });
+      const orders: number[][] = [];
+      for (const seq of interleavings([...byThread.values()])) {
+        if (orders.length >= maxOrders) explode(l.name);
+        orders.push([init, ...seq]);
+      }
+      perLocOrders.push({ loc: l.name, orders });
     }
   }
 
