@@ -257,6 +257,25 @@ test('two-stage fork workflow: the pull_request run only writes files; the workf
   }
 });
 
+test('the config input is honoured: severity override and fail-on from the file; a bad file exits 2 naming it', async () => {
+  const { gh, url } = await serve(repo.v1);
+  const dir = mkdtempSync(join(tmpdir(), 'lockreview-config-'));
+  try {
+    writeFileSync(join(dir, 'lockreview.toml'), 'failOn = "error"\n[severity]\nbitlock = "error"\n');
+    const r = await run(gh, url, repo.v1, { mode: 'sarif', config: join(dir, 'lockreview.toml') });
+    noSecretsOrStacks(r);
+    assert.equal(r.code, 1, `bitlock raised to error reaches the file's failOn=error\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^::error file=arch/x86/kvm/mmu/mmu\\.c,line=${unlockLine},`, 'm'));
+    writeFileSync(join(dir, 'bad.toml'), 'failOn = "sometimes"\n');
+    const bad = await run(gh, url, repo.v1, { mode: 'sarif', config: join(dir, 'bad.toml') });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^lockreview: .*bad\.toml.*failOn/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line');
+  } finally {
+    await gh.stop();
+  }
+});
+
 test('bad input exits 2 with one line; an API failure names status and endpoint, not the token', async () => {
   const { gh, url } = await serve(repo.v1);
   try {
