@@ -10,7 +10,7 @@
 // removed (and pruned) by dispose().
 // Blind spots: submodules are not checked out; binary patches only apply through `git am`.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
@@ -69,6 +69,29 @@ async function exists(git: SimpleGit, rev: string): Promise<string | null> {
   }
 }
 
+/** A sparse-checkout pattern matching exactly one path (anchored, wildcards escaped). */
+function exactPattern(path: string): string {
+  return '/' + path.replace(/[\\*?[\]!#]/g, (c) => '\\' + c).replace(/^\s|\s$/g, (c) => '\\' + c);
+}
+
+/** Check out the base in the new worktree: only the series' files when sparse checkout works,
+ *  else everything. Returns whether the worktree is sparse. */
+async function sparseCheckout(git: SimpleGit, wt: string, series: Series): Promise<boolean> {
+  const paths = new Set<string>();
+  for (const p of series.patches) for (const f of p.files) for (const x of [f.oldPath, f.newPath]) if (x) paths.add(x);
+  try {
+    const gitDir = (await git.raw(['rev-parse', '--absolute-git-dir'])).trim();
+    await mkdir(join(gitDir, 'info'), { recursive: true });
+    await writeFile(join(gitDir, 'info', 'sparse-checkout'), [...paths].map(exactPattern).join('\n') + '\n');
+    await git.raw(['-c', 'core.sparseCheckout=true', 'read-tree', '-mu', 'HEAD']);
+    return true;
+  } catch {
+    await git.raw(['read-tree', '-mu', 'HEAD']).catch(() => undefined);
+    await git.raw(['checkout', '--quiet', '--force', 'HEAD', '--', '.']).catch(() => undefined);
+    return false;
+  }
+}
+
 export async function openTree(dir: string, series: Series): Promise<TreeSession> {
   let user: SimpleGit;
   try {
@@ -91,13 +114,17 @@ export async function openTree(dir: string, series: Series): Promise<TreeSession
   const tmp = await mkdtemp(join(tmpdir(), 'lockreview-tree-'));
   const wt = join(tmp, 'wt');
   try {
-    await user.raw(['worktree', 'add', '--detach', '--quiet', wt, base]);
+    await user.raw(['worktree', 'add', '--detach', '--no-checkout', '--quiet', wt, base]);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw new InputError(dir, `cannot create a temporary worktree: ${firstLine(err)}`);
   }
   // Hooks of the user's repo must not run on our temporary commits: hooksPath points nowhere.
-  const git = simpleGit(wt, { config: IDENTITY, unsafe: { allowUnsafeHooksPath: true } });
+  // Only the files the series touches are checked out (a kernel tree has ~90k files): the sparse
+  // patterns live in the temporary worktree's own git dir, and sparse mode is switched on per
+  // command, so the user's config is not changed.
+  const sparse = await sparseCheckout(simpleGit(wt), wt, series);
+  const git = simpleGit(wt, { config: [...IDENTITY, ...(sparse ? ['core.sparseCheckout=true'] : [])], unsafe: { allowUnsafeHooksPath: true } });
   const revs: string[] = [base];
   const applied: boolean[] = series.patches.map(() => false);
   let failedAt = -1;

@@ -27,6 +27,7 @@ async function snapshot(git: SimpleGit, worktrees = true): Promise<string> {
     git.raw(['rev-parse', 'HEAD']),
     git.raw(['branch', '--list', '--all', '-v']),
     git.raw(['stash', 'list']),
+    git.raw(['config', '--list', '--local']),
     worktrees ? git.raw(['worktree', 'list', '--porcelain']) : '',
     git.raw(['symbolic-ref', '-q', 'HEAD']).catch(() => 'detached'),
   ]);
@@ -39,7 +40,8 @@ test('series applied at base-commit; whole files at each patch; user repo untouc
   const { dir, git } = await repo();
   const v0 = ['#include <lock.h>', '', 'static void f(void)', '{', '\tspin_lock(&l);', '\tspin_unlock(&l);', '}'];
   writeFileSync(join(dir, 'f.c'), C_FILE(v0));
-  await git.add('f.c').commit('base');
+  writeFileSync(join(dir, 'untouched.c'), 'int u;\n');
+  await git.add(['f.c', 'untouched.c']).commit('base');
   const base = (await git.revparse(['HEAD'])).trim();
   // Build the series on a branch, format it, then move main on so HEAD != base.
   await git.checkoutLocalBranch('topic');
@@ -73,6 +75,10 @@ test('series applied at base-commit; whole files at each patch; user repo untouc
     assert.equal(await t.file('g.c', 1), null);
     assert.equal(await t.file('g.c', 2), 'int g;\n');
     assert.equal(await t.file('f.c', 3), null);
+    // Files the series does not touch are readable but not checked out (sparse worktree).
+    assert.equal(await t.file('untouched.c', 2), 'int u;\n');
+    const wt = (await git.raw(['worktree', 'list', '--porcelain'])).split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice(9)).find((p) => p !== dir)!;
+    assert.ok(existsSync(join(wt, 'g.c')) && !existsSync(join(wt, 'untouched.c')), wt);
     assert.equal(await snapshot(git, false), beforeNoWt);
   } finally {
     await t.dispose();
