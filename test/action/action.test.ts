@@ -6,6 +6,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { FakeGitHub } from './fake-github.js';
 import { makePrRepo, pullOf, lineOf, MMU_PATH, PR_V1, BUGGY_UNLOCK, type PrRepo } from './pr-repo.js';
@@ -273,6 +275,51 @@ test('the config input is honoured: severity override and fail-on from the file;
     assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line');
   } finally {
     await gh.stop();
+  }
+});
+
+test('llm-* inputs switch on the LLM stage: the key goes to the LLM server only, the finding records the model', async () => {
+  const { gh, url } = await serve(repo.v1);
+  const seen: Array<{ authorization: string | undefined; schema: string }> = [];
+  const llm = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw);
+      const schema: string = body.response_format.json_schema.name;
+      seen.push({ authorization: req.headers.authorization, schema });
+      const data = JSON.parse(body.messages.at(-1).content).data;
+      // Wording keeps the analyser's own words (nothing invented); triage keeps the finding.
+      const answer = schema.includes('triage') ? { outcome: 'keep', reason: 'the unlock is a plain store' } : { message: data.message, reproductionSummary: '' };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ choices: [{ message: { content: JSON.stringify(answer) } }], usage: { prompt_tokens: 10, completion_tokens: 5 } }));
+    });
+  });
+  await new Promise<void>((r) => llm.listen(0, '127.0.0.1', r));
+  const llmUrl = `http://127.0.0.1:${(llm.address() as AddressInfo).port}`;
+  const key = 'sk-llm-test-key-DO-NOT-PRINT';
+  try {
+    await repo.git.checkout(['-q', '--detach', repo.v1]);
+    const r = await runBundle({
+      apiUrl: url,
+      workspace: repo.dir,
+      event: pullRequestEvent(OWNER, REPO, PR, repo.base, repo.v1),
+      env: { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'lockreview-llm-cache-')) },
+      inputs: { 'github-token': TOKEN, mode: 'sarif', 'fail-on': 'never', 'llm-url': llmUrl, 'llm-model': 'test-model', 'llm-api-key': key },
+    });
+    noSecretsOrStacks(r);
+    assert.ok(!r.stdout.includes(key) && !r.stderr.includes(key), 'the LLM key is never printed');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(seen.length >= 2, `wording and triage asked: ${JSON.stringify(seen)}`);
+    assert.ok(seen.every((s) => s.authorization === `Bearer ${key}`));
+    assert.ok(gh.requests.every((q) => q.authorization === `token ${TOKEN}`), 'the LLM key never goes to GitHub');
+    const sarif = JSON.parse(readFileSync(join(repo.dir, 'lockreview.sarif'), 'utf8'));
+    const result = sarif.runs[0].results.find((x: any) => x.locations[0].physicalLocation.region.startLine === unlockLine);
+    assert.equal(result.properties.wordedBy, 'test-model');
+    assert.equal(result.properties.triage.outcome, 'keep');
+  } finally {
+    await gh.stop();
+    await new Promise<void>((r) => llm.close(() => r()));
   }
 });
 

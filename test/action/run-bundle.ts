@@ -36,6 +36,8 @@ export interface RunOptions {
   event: unknown;
   inputs: Record<string, string>;
   eventName?: string;
+  /** Extra environment (e.g. XDG_CACHE_HOME for the LLM cache). */
+  env?: Record<string, string>;
 }
 
 export async function runBundle(o: RunOptions): Promise<ActionRun> {
@@ -58,6 +60,7 @@ export async function runBundle(o: RunOptions): Promise<ActionRun> {
     GITHUB_OUTPUT: outputPath,
     GITHUB_STEP_SUMMARY: summaryPath,
   };
+  Object.assign(env, o.env ?? {});
   for (const [k, v] of Object.entries(o.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
   const child = spawn(process.execPath, [bundleCopy()], { env, cwd: o.workspace, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
