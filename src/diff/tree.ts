@@ -1,8 +1,9 @@
 // --tree: apply a series in a temporary detached worktree of the user's repository, so analysis
 // sees whole files before and after each patch.
 //
-// Approach: `git worktree add --detach <tmp> <base>` (base = the series' base-commit when the repo
-// has it, else HEAD), then per patch `git am -3` on a mail rebuilt from the Patch, falling back to
+// Approach: `git worktree add --detach --no-checkout <tmp> <base>` (base = the series' base-commit
+// when the repo has it, else HEAD), a sparse checkout of just the files the series touches, then
+// per patch `git am -3` on a mail rebuilt from the Patch, falling back to
 // `git apply -3` and plain `git apply` on its diff, committing each result so every point of the
 // series has a revision (`git cat-file blob <rev>:<path>` reads it). The first patch that does not
 // apply stops the run: later patches depend on it. The user's work tree, index, HEAD, branches and

@@ -234,14 +234,15 @@ export function assembleSeries(mails: ClassifiedMail[], opts: AssembleOptions = 
     if (missing.length) sNotes.push(`patch${missing.length > 1 ? 'es' : ''} ${ranges(missing)} of ${p.total} missing from the input; reviewing the ${patches.length} present`);
     sNotes.push(...skippedFileNotes(patches));
     if (p.duplicates) sNotes.push(`${p.duplicates} duplicate patch mail${p.duplicates > 1 ? 's' : ''} (resends) replaced by the latest`);
-    const head = p.cover ?? first;
+    // An unedited format-patch cover letter names no subject: the first patch's is better.
+    const head = p.cover && !/^\*\*\* SUBJECT HERE \*\*\*$/.test(p.cover.info.subject) ? p.cover : first;
     const baseCommit = p.cover?.baseCommit ?? ordered.find((m) => m.baseCommit)?.baseCommit ?? null;
     const sources = [...new Set([p.cover, ...ordered].filter((m): m is ClassifiedMail => !!m).map((m) => m.source))];
     return {
       subject: head.info.subject,
-      messageId: head.mail.messageId,
+      messageId: (p.cover ?? first).mail.messageId,
       version: p.version,
-      prefixes: head.info.prefixes,
+      prefixes: (p.cover ?? first).info.prefixes,
       cover: p.cover ? p.cover.mail.text : null,
       baseCommit,
       patches,

@@ -77,6 +77,7 @@ test('format-patch directory and single file made by real git format-patch', asy
   assert.equal(s.patches.length, 2);
   assert.equal(s.baseCommit, base);
   assert.ok(s.cover?.includes('*** BLURB HERE ***'));
+  assert.equal(s.subject, 'f: change b'); // the placeholder cover subject is not used
   const [p1, p2] = s.patches;
   assert.equal(p1!.commit, sha1);
   assert.equal(p1!.subject, 'f: change b');
