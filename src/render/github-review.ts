@@ -191,6 +191,11 @@ function summaryMarkdown(
     out.push(`${counts.suppressed} finding${counts.suppressed === 1 ? ' was' : 's were'} suppressed (\`lockreview: ignore\` or triage) and ${counts.suppressed === 1 ? 'is' : 'are'} not shown.`);
     out.push('');
   }
+  const notes = [...input.report.series.flatMap((s) => s.notes), ...input.report.notes];
+  if (notes.length) {
+    // How the PR was read (per commit or combined, whole files or hunks only): for the curious.
+    out.push('<details><summary>Analysis notes</summary>', '', ...notes.map((n) => `- ${cell(esc(n))}`), '', '</details>', '');
+  }
   if (input.sarifFile) out.push(`SARIF: \`${input.sarifFile}\``);
   return out.join('\n').trimEnd() + '\n';
 }

@@ -95,6 +95,11 @@ test('inline comments are capped; the rest stay in the summary', () => {
   assert.equal((plan.body.match(/no inline comment \(limit reached\)/g) ?? []).length, 2);
 });
 
+test('analysis notes go into a collapsed block of the summary', () => {
+  const plan = planReview({ report: report([rmapFinding()], { notes: ['analysis: hunks only <no tree>'] }), headSha: HEAD1, commentable: diffLines, prior: none });
+  assert.match(plan.body, /<details><summary>Analysis notes<\/summary>\n\n- analysis: hunks only &lt;no tree&gt;\n/);
+});
+
 test('marker state survives hostile message text', () => {
   const f = rmapFinding({ message: 'closes --> the comment <!-- and | pipes' });
   const plan = planReview({ report: report([f]), headSha: HEAD1, commentable: diffLines, prior: none });
