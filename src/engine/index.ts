@@ -13,6 +13,7 @@ import { FindingSink, runChecks } from './runner.js';
 export { lockClassMatches, lockClassOf, normaliseExpr, lastHop } from './lock-class.js';
 export { emptyReproduction, lineText } from './runner.js';
 export { modelUnit } from './models.js';
+export { primitiveTarget } from './walk.js';
 export { hunkUnit, hunkUnits, wholeFileUnit } from './units.js';
 
 export interface AnalyzeOptions {

@@ -82,9 +82,6 @@ export interface Primitive {
   /** Engine extension, for fences that order one kind of access only: smp_rmb orders 'loads'
    *  against later loads, smp_wmb 'stores' against later stores (memory-barriers.txt). */
   orders?: 'loads' | 'stores';
-  /** Engine extension: the lock expression built from the arguments when the lock is not an
-   *  argument itself, e.g. "{0}->lock" for uart_port_lock(port) (the port's spinlock). */
-  lockExpr?: string;
 }
 
 /** A documented lock order, e.g. Documentation/virt/kvm/locking.rst. `before` is taken first. */

@@ -497,7 +497,7 @@ export class FunctionWalker {
 
   private acquireFrom(ev: CallEvent, st: State): void {
     const p = ev.primitive!;
-    const arg = ev.args[p.lockArg ?? 0];
+    const arg = primitiveTarget(ev.args, p);
     if (arg == null) return;
     const lock = this.lockFor(ev, p, arg);
     st.locks.push(lock);
@@ -506,7 +506,6 @@ export class FunctionWalker {
 
   private lockFor(ev: CallEvent, p: Primitive, arg: string): HeldLock {
     let a = arg;
-    if (p.lockExpr) a = p.lockExpr.replace(/\{(\d+)\}/g, (_m, k: string) => `(${normaliseExpr(ev.args[Number(k)] ?? '')})`).replace(/\((\w+)\)/g, '$1');
     if (p.kind === 'bit_spinlock' && p.bitArg != null && ev.args[p.bitArg] != null) a = `${normaliseExpr(arg)}[bit ${ev.args[p.bitArg]}]`;
     return this.makeLock(a, p.kind ?? 'spinlock', p.mode ?? 'exclusive', ev.line, ev.callee, p);
   }
@@ -726,7 +725,7 @@ export class FunctionWalker {
   }
 
   private apply(ev: CallEvent, p: Primitive, st: State, isGuard: boolean): void {
-    const arg = ev.args[p.lockArg ?? 0];
+    const arg = primitiveTarget(ev.args, p);
     switch (p.op) {
       case 'lock': {
         // A conditional acquire (mutex_lock_interruptible) tested in a condition: the branch decides.
@@ -793,6 +792,18 @@ export class FunctionWalker {
         this.applyContext(p, st);
     }
   }
+}
+
+/** The lock / word / srcu_struct a primitive acts on: argument `lockArg`, or its `lockExpr`
+ *  template over the arguments ("{0}->kvm->srcu" for kvm_vcpu_srcu_read_lock(vcpu)). */
+export function primitiveTarget(args: readonly string[], p: Primitive): string | undefined {
+  if (p.lockExpr) {
+    return p.lockExpr.replace(/\{(\d+)\}/g, (_m, k: string) => {
+      const a = normaliseExpr(args[Number(k)] ?? '');
+      return /^[\w.>-]+$/.test(a) ? a : `(${a})`;
+    });
+  }
+  return args[p.lockArg ?? 0];
 }
 
 /** How a call's result is used, looking through parentheses and casts. */

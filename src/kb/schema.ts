@@ -34,7 +34,6 @@ export const primitiveSchema = z.strictObject({
   lockExpr: z.string().min(1).optional(), // seqcount/srcu owner: target as a template over args, e.g. "{0}->kvm->srcu"
   doc: z.string().optional(),
   orders: z.enum(['loads', 'stores']).optional(),
-  lockExpr: z.string().optional(),
 });
 
 /** A compact form for families: `names: [a, b]` with shared fields expands to one primitive each. */
