@@ -126,13 +126,18 @@ export function hunkUnit(file: string, patch: number | null, hunk: Hunk): Analys
     // The enclosing function ends at the first `}` at column 0 (kernel style), else the first line
     // where the depth drops below the start.
     let endIdx = texts.findIndex((t) => /^\}/.test(t));
+    // When the function does not end inside the hunk: one brace more than the deepest unmatched
+    // close, so that `} else {` or an indented `}` does not end the wrapper (issue 8).
+    // Kernel style closes a function at column 0; an indented `}` reaching below the start closes
+    // an enclosing block (`} else {`, the end of an if) whose head is above the hunk.
+    let goesOn = 0;
     if (endIdx < 0) {
-      const firstNeg = prof.depths.findIndex((d) => d < 0 && d === prof.min);
-      endIdx = prof.min < 0 ? firstNeg : texts.length - 1;
+      endIdx = texts.length - 1;
+      goesOn = 1;
     }
     const part = texts.slice(0, endIdx + 1);
     const pp = braceProfile(part);
-    const open = Math.max(1, -pp.min);
+    const open = Math.max(1, goesOn - pp.min);
     outLines.push(`void ${SYNTHETIC_PREFIX}${name ?? 'fragment'}(${headerParams(hunk.header, name)}) ${'{'.repeat(open)}`);
     lineMap.push(0);
     for (; i <= endIdx; i++) {

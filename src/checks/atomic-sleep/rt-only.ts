@@ -44,7 +44,7 @@ export const rtOnly: Check = {
         if (ev.kind !== 'call') return;
         const site = sleepAt(ev, fn, ctx);
         if (site?.level !== 'rt') return;
-        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn))
+        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn), ctx.functions())
           .filter((r) => r.onRT)
           .map((r) => locateReason(r, fn, ev));
         if (!reasons.length) return;

@@ -44,11 +44,11 @@ export const sleepInAtomic: Check = {
         if (ev.kind !== 'call') return;
         const site = sleepAt(ev, fn, ctx);
         if (site?.level !== 'always') return;
-        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn)).map((r) => locateReason(r, fn, ev));
+        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn), ctx.functions()).map((r) => locateReason(r, fn, ev));
         if (!reasons.length) return;
         const at = findingLine(ev, reasons, fn);
         if (!at) return;
-        const key = `${fn.unit.file}:${fn.name}:${site.chain[site.chain.length - 1]}`;
+        const key = `${fn.unit.file}:${fn.name}:${at.reason.text}`; // one finding per atomic section
         if (reported.has(key)) return;
         reported.add(key);
         const why = at.reason.line != null ? `${at.reason.text} (line ${at.reason.line})` : at.reason.text;

@@ -1,6 +1,6 @@
 // What both atomic-sleep checks need at a call: does it sleep (itself or through callees), why is
 // the point atomic, and the reproduction (chain, splat, configs) a maintainer can check.
-import type { AnalysisEvent, AtomicReason, CallEvent, CheckContext, FunctionModel, FunctionRole, KnowledgeBase } from '../../engine/types.js';
+import type { AnalysisEvent, AtomicReason, CallEvent, CheckContext, FunctionModel, FunctionRole, KnowledgeBase, Primitive } from '../../engine/types.js';
 import type { Reproduction } from '../../model/index.js';
 import { directSleep, gfpMaySleep, isSleepSummary, primitiveOf, type SleepLevel } from '../../engine/summaries.js';
 import { normaliseExpr } from '../../engine/lock-class.js';
@@ -38,14 +38,14 @@ const ROLE_TEXT: Partial<Record<FunctionRole, { text: string; onRT: boolean }>> 
  *  - a non-blockable MMU notifier that tests mmu_notifier_range_blockable() may sleep after the test;
  *  - roles the engine could not see in a fragment are added from the function's shape.
  */
-export function atomicReasons(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeBase, extraRoles: readonly FunctionRole[]): AtomicReason[] {
+export function atomicReasons(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeBase, extraRoles: readonly FunctionRole[], all: readonly FunctionModel[]): AtomicReason[] {
   const out: AtomicReason[] = [];
   for (const r of ev.ctx.atomic) {
     if (r.line != null && isLockReason(r) && !fn.partial && !releasedLater(fn, r, ev)) continue;
     if (r.kind === 'role' && /MMU notifier/i.test(r.text) && blockableTestBefore(fn, ev.line)) continue;
     out.push(r);
   }
-  if (fn.partial) out.push(...heldBeforeFragment(ev, fn, kb));
+  if (fn.partial) out.push(...heldBeforeFragment(ev, fn, kb, all));
   for (const role of extraRoles) {
     if (fn.roles.includes(role)) continue;
     const t = ROLE_TEXT[role];
@@ -84,32 +84,48 @@ function blockableTestBefore(fn: FunctionModel, line: number): boolean {
 }
 
 /** Spinning locks a hunk fragment releases without having taken them: held from the fragment's
- *  start up to the release (the acquisition is above the hunk). */
-function heldBeforeFragment(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeBase): AtomicReason[] {
+ *  start up to the release (the acquisition is above the hunk). The release may also be in a later
+ *  hunk of the same function (`lock ... [hunk: sleeping call] ... [hunk: unlock]`), as long as no
+ *  visible code in between takes or releases that lock. */
+function heldBeforeFragment(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeBase, all: readonly FunctionModel[]): AtomicReason[] {
   const out: AtomicReason[] = [];
-  const seenLock = new Set<string>();
+  const seen = new Set<string>();
+  // Locks the fragment takes or releases before `ev` are the walker's business.
   for (const e of fn.events) {
-    if (e.kind !== 'call') continue;
-    const p = primitiveOf(e, kb);
-    if (!p || p.lockArg == null || e.args[p.lockArg] == null) continue;
-    const expr = normaliseExpr(e.args[p.lockArg]!);
-    if (p.op === 'lock' || p.op === 'trylock') {
-      seenLock.add(expr);
-      continue;
-    }
-    if (p.op !== 'unlock' || seenLock.has(expr)) continue;
-    seenLock.add(expr); // only the first release counts
-    if (e.line <= ev.line || e.ctx.locks.some((l) => l.expr === expr)) continue;
-    const kind = p.kind;
+    if (e === ev) break;
+    const op = lockOp(e, kb);
+    if (op) seen.add(op.expr);
+  }
+  const later = all
+    .filter((f) => f !== fn && f.partial && f.name === fn.name && f.unit.file === fn.unit.file && f.unit.patch === fn.unit.patch && f.startLine > ev.line)
+    .sort((a, b) => a.startLine - b.startLine);
+  const idx = fn.events.indexOf(ev);
+  const sequence = [...fn.events.slice(idx + 1), ...later.flatMap((f) => f.events)];
+  for (const e of sequence) {
+    const op = lockOp(e, kb);
+    if (!op || seen.has(op.expr)) continue;
+    seen.add(op.expr); // only the first operation on each lock counts
+    if (op.op !== 'unlock' || e.ctx.locks.some((l) => l.expr === op.expr)) continue;
+    const kind = op.kind;
     if (kind !== 'spinlock' && kind !== 'raw_spinlock' && kind !== 'rwlock' && kind !== 'bit_spinlock') continue;
     out.push({
-      kind: kind === 'bit_spinlock' ? 'bit_spinlock' : kind,
+      kind,
       line: null,
-      text: `${expr} (taken above the hunk, released by ${e.callee}() at line ${e.line})`,
+      text: `${op.expr} held (taken above the hunk, released by ${(e as CallEvent).callee}() at line ${e.line})`,
       onRT: kind === 'raw_spinlock' || kind === 'bit_spinlock',
     });
   }
   return out;
+}
+
+function lockOp(e: AnalysisEvent, kb: KnowledgeBase): { op: 'lock' | 'unlock'; expr: string; kind: Primitive['kind'] } | null {
+  if (e.kind !== 'call') return null;
+  const p = primitiveOf(e, kb);
+  if (!p || p.lockArg == null || e.args[p.lockArg] == null) return null;
+  const op = p.op === 'lock' || p.op === 'trylock' ? 'lock' : p.op === 'unlock' ? 'unlock' : null;
+  if (!op) return null;
+  const expr = p.lockExpr ? p.lockExpr.replace(/\{(\d+)\}/g, (_, i: string) => normaliseExpr(e.args[Number(i)] ?? '')) : e.args[p.lockArg]!;
+  return { op, expr: normaliseExpr(expr), kind: p.kind };
 }
 
 /** Reproduction for a context bug. */
