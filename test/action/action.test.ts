@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { FakeGitHub } from './fake-github.js';
-import { makePrRepo, pullOf, lineOf, MMU_PATH, PR_V1, BUGGY_UNLOCK, type PrRepo } from './pr-repo.js';
+import { makePrRepo, pullOf, lineOf, MMU_PATH, PR_V1, PR_SUPPRESSED, SUPPRESSION, BUGGY_UNLOCK, type PrRepo } from './pr-repo.js';
 import { runBundle, pullRequestEvent, TOKEN, type ActionRun } from './run-bundle.js';
 
 const OWNER = 'kvm-x86';
@@ -129,6 +129,26 @@ test('a checkout without the PR commits (shallow merge ref) degrades to hunk-onl
     const posts = gh.requestsTo('POST', /\/reviews$/);
     assert.equal(posts.length, 1);
     assert.ok(posts[0]!.body.comments.some((c: any) => c.path === MMU_PATH && c.line === unlockLine && c.side === 'RIGHT'), JSON.stringify(posts[0]!.body.comments.map((c: any) => c.line)));
+  } finally {
+    await gh.stop();
+  }
+});
+
+test('an in-code suppression with a reason: nothing posted, exit 0, SARIF carries the suppression', async () => {
+  const { gh, url } = await serve(repo.v3);
+  try {
+    const r = await run(gh, url, repo.v3, { mode: 'both', 'fail-on': 'info' });
+    noSecretsOrStacks(r);
+    assert.equal(r.code, 0, `a suppressed finding does not fail the job\n${r.stdout}\n${r.stderr}`);
+    assert.equal(r.outputs.findings, '0');
+    assert.equal(gh.requestsTo('POST', /\/reviews$/).length, 0, 'nothing to say on the PR');
+    const sarif = JSON.parse(readFileSync(join(repo.dir, 'lockreview.sarif'), 'utf8'));
+    const line = lineOf(PR_SUPPRESSED, BUGGY_UNLOCK);
+    const result = sarif.runs[0].results.find((x: any) => x.locations[0].physicalLocation.region.startLine === line);
+    assert.ok(result, JSON.stringify(sarif.runs[0].results.map((x: any) => [x.ruleId, x.locations[0].physicalLocation.region.startLine])));
+    assert.equal(result.suppressions[0].kind, 'inSource');
+    assert.equal(result.suppressions[0].justification, 'x86-only: TSO orders the stores');
+    assert.equal(result.suppressions[0].location.physicalLocation.region.startLine, lineOf(PR_SUPPRESSED, SUPPRESSION));
   } finally {
     await gh.stop();
   }

@@ -95,6 +95,8 @@ export const BUGGY_UNLOCK = 'WRITE_ONCE(rmap_head->val, new_val);';
 export const FIXED_UNLOCK = 'smp_store_release(&rmap_head->val, new_val);';
 export const PR_V1 = withLock(BUGGY_UNLOCK);
 export const PR_V2 = withLock(FIXED_UNLOCK);
+export const SUPPRESSION = '/* lockreview: ignore bitlock-unlock-without-release -- x86-only: TSO orders the stores */';
+export const PR_SUPPRESSED = withLock(`${SUPPRESSION}\n\t${BUGGY_UNLOCK}`);
 
 /** 1-based line of the first line containing `needle`. */
 export function lineOf(text: string, needle: string): number {
@@ -109,6 +111,7 @@ export interface PrRepo {
   base: string;
   v1: string; // PR head of the first push
   v2: string; // PR head after a force-push of the fixed version
+  v3: string; // the v1 bug, silenced with an in-code suppression that gives a reason
 }
 
 async function commitFile(git: SimpleGit, dir: string, text: string, message: string): Promise<string> {
@@ -132,7 +135,9 @@ export async function makePrRepo(): Promise<PrRepo> {
   const v1 = await commitFile(git, dir, PR_V1, 'KVM: x86/mmu: Add a lock bit to rmap heads\n\nSteal a bit from rmap entries for a per-rmap spinlock.');
   await git.checkout(['-q', '-b', 'pr-v2', base]);
   const v2 = await commitFile(git, dir, PR_V2, 'KVM: x86/mmu: Add a lock bit to rmap heads\n\nv2: release the lock with smp_store_release().');
-  return { dir, git, base, v1, v2 };
+  await git.checkout(['-q', '-b', 'pr-v3', base]);
+  const v3 = await commitFile(git, dir, PR_SUPPRESSED, 'KVM: x86/mmu: Add a lock bit to rmap heads\n\nv3: x86-only, say why the plain store is enough.');
+  return { dir, git, base, v1, v2, v3 };
 }
 
 /** The REST `files` of a diff between two commits: status, and the hunks as `patch`. */
