@@ -4,9 +4,9 @@
 // the callbacks later run on freed memory (or after the module is gone).
 //
 // Approach: collect the srcu_structs that any analysed function passes to call_srcu(), then at each
-// cleanup_srcu_struct() on one of them look for srcu_barrier() on it earlier in the function.
-// Blind spots: barriers done by a callee or by another function before this one runs; call_srcu()
-// in files that are not analysed.
+// cleanup_srcu_struct() on one of them look for srcu_barrier() on it earlier in the function, or
+// anywhere in the analysed code (teardown through ops tables calls the barrier elsewhere).
+// Blind spots: a barrier that exists but runs too late; call_srcu() in files that are not analysed.
 
 import type { CallEvent, Check, FunctionModel } from '../../engine/types.js';
 import { callTarget, sameObject } from './srcu-expr.js';
@@ -29,6 +29,7 @@ export const cleanupWithoutBarrier: Check = {
   create(ctx) {
     const calls: Array<{ ssp: string; fn: FunctionModel; ev: CallEvent }> = [];
     const cleanups: Array<{ ssp: string; fn: FunctionModel; ev: CallEvent; barrier: boolean }> = [];
+    const barriers: Array<{ ssp: string; fn: FunctionModel }> = [];
     return {
       onFunction(fn) {
         const evs = fn.events.filter((e): e is CallEvent => e.kind === 'call');
@@ -37,6 +38,7 @@ export const cleanupWithoutBarrier: Check = {
           const ssp = callTarget(ev);
           if (!ssp) return;
           if (op === 'srcu-call') calls.push({ ssp, fn, ev });
+          if (op === 'srcu-barrier') barriers.push({ ssp, fn });
           if (op === 'srcu-cleanup') {
             const barrier = evs.slice(0, i).some((b) => b.primitive?.op === 'srcu-barrier' && sameObject(callTarget(b) ?? '', fn, ssp, fn));
             cleanups.push({ ssp, fn, ev, barrier });
@@ -45,7 +47,9 @@ export const cleanupWithoutBarrier: Check = {
       },
       onEnd() {
         for (const c of cleanups) {
-          if (c.barrier) continue;
+          // A barrier on S anywhere in the analysed code: it is probably run before the teardown
+          // through another path (ops tables, module exit); only a file with none is reported.
+          if (c.barrier || barriers.some((b) => sameObject(b.ssp, b.fn, c.ssp, c.fn))) continue;
           const q = calls.find((k) => sameObject(k.ssp, k.fn, c.ssp, c.fn));
           if (!q || (!c.ev.changed && !q.ev.changed)) continue;
           ctx.report({

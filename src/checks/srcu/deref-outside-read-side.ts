@@ -9,12 +9,13 @@
 // the documented lock orders (rules/lock-orders.yaml) forbid inside an S read side (kvm->lock,
 // vcpu->mutex, kvm->slots_lock for kvm->srcu), or a VM-wide function (a `struct kvm *` parameter, no
 // vCPU) that serialises on a VM mutex, the shape of the VM-ioctl paths, which do not enter
-// kvm->srcu. The updater's own lock (field-types.yaml `associatedLock` of the protected field, e.g.
+// kvm->srcu (info only: some such helpers are reached from the vCPU run loop too). One finding per
+// function and srcu_struct. The updater's own lock (field-types.yaml `associatedLock` of the protected field, e.g.
 // kvm->slots_lock for kvm->memslots) makes the access legal.
 // Blind spots: accesses in helpers whose callers are unknown; srcu_dereference_check() conditions.
 
 import type { CallEvent, Check, FunctionModel, HeldLock } from '../../engine/types.js';
-import { callTarget, patternMatches, sameObject, sectionSsp } from './srcu-expr.js';
+import { callTarget, classesOf, patternMatches, sameObject, sectionSsp } from './srcu-expr.js';
 import { callText, interleaving, repro, step } from './repro.js';
 
 const SLEEPING = new Set(['mutex', 'rwsem', 'semaphore']);
@@ -36,6 +37,7 @@ export const derefOutsideReadSide: Check = {
   },
   create(ctx) {
     const kb = ctx.kb;
+    const reported = new Set<string>();
     /** Locks that must not be taken inside a read side of ssp (documented orders). */
     const outsideOnly = (ssp: string, fn: FunctionModel, held: readonly HeldLock[]): HeldLock | undefined =>
       held.find((l) => kb.lockOrders().some((f) => patternMatches(f.after, ssp, fn) && (patternMatches(f.before, l.expr, fn) || l.lockClass === f.before)));
@@ -56,6 +58,9 @@ export const derefOutsideReadSide: Check = {
         if (!ssp) return;
         if (ev.ctx.srcu.some((s) => sameObject(sectionSsp(s, kb), fn, ssp, fn))) return;
         const held = [...fn.callersHold, ...ev.ctx.locks];
+        // lockdep_assert_held(&kvm->srcu) / __must_hold: the callers hold the read side.
+        if (fn.callersHold.some((l) => sameObject(l.expr, fn, ssp, fn))) return;
+        if (reported.has(`${fn.unit.file}:${fn.name}:${ssp}`)) return;
         if (updaterLock(ssp, fn, held)) return;
         // A later unlock of a lock not in the context: it was held here (function seen in part).
         const laterUnlocks = fn.events
@@ -67,17 +72,25 @@ export const derefOutsideReadSide: Check = {
           ...laterUnlocks.map((u) => ({ expr: u.expr, lockClass: u.expr, kind: u.e.primitive!.kind!, mode: 'exclusive' as const, line: 0, via: u.e.callee.replace('unlock', 'lock'), irqOff: false, bhOff: false })),
         ];
         let reason: string | null = null;
+        let severity: 'warning' | 'info' = 'warning';
         const blocker = outsideOnly(ssp, fn, heldAll);
         if (blocker) reason = `${blocker.expr} is held, and the documented lock order forbids taking it inside a ${ssp} read side, so no caller is in one`;
         else if (vmWide(fn)) {
-          const vmMutex = heldAll.find((l) => SLEEPING.has(l.kind));
-          if (vmMutex) reason = `${fn.name}() is a VM-wide path (struct kvm *, no vCPU) serialised by ${vmMutex.expr}; VM ioctl paths do not hold ${ssp}`;
+          // Weaker: VM ioctls serialise on a VM mutex and do not enter kvm->srcu, but some VM-wide
+          // helpers are also called from the vCPU run loop, which does. Hence info.
+          const vmMutex = heldAll.find((l) => SLEEPING.has(l.kind) && !classesOf(l.expr, fn).some((c) => /srcu/.test(c)));
+          if (vmMutex) {
+            reason = `${fn.name}() is a VM-wide path (struct kvm *, no vCPU) serialised by ${vmMutex.expr}; VM ioctl paths do not hold ${ssp}, so unless every caller comes from the vCPU run loop the access is unprotected`;
+            severity = 'info';
+          }
         }
         if (!reason) return;
+        reported.add(`${fn.unit.file}:${fn.name}:${ssp}`);
         ctx.report({
           unit: fn.unit,
           fn,
           line: ev.line,
+          severity,
           message: `${ev.callee}() needs the ${ssp} read side, but none is held here: ${reason}. Wrap the access in srcu_read_lock(&${ssp}) / srcu_read_unlock().`,
           key: `${ssp}:${ev.callee}`,
           reproduction: repro({

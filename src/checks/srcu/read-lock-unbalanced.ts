@@ -10,9 +10,21 @@
 // Blind spots: functions seen only in part (hunk mode without the function's end), exits the
 // engine's path merge hides.
 
-import type { Check } from '../../engine/types.js';
+import type { Check, FunctionModel } from '../../engine/types.js';
 import { sectionSsp, stripExpr } from './srcu-expr.js';
 import { callText, interleaving, repro, step } from './repro.js';
+
+/** The exit at `line` is a goto whose label is followed by an unlock using `idx`. */
+function gotoReleases(fn: FunctionModel, line: number, idx: string): boolean {
+  const row = fn.unit.lineMap.indexOf(line);
+  const text = row >= 0 ? fn.unit.text.split('\n')[row] ?? '' : '';
+  const label = /\bgoto\s+([A-Za-z_]\w*)/.exec(text)?.[1];
+  if (!label) return false;
+  const body = fn.node.text;
+  const at = body.search(new RegExp(`(^|\\n)\\s*${label}\\s*:`));
+  if (at < 0) return false;
+  return new RegExp(`srcu_\\w*(unlock|up_read)\\w*\\s*\\([^;]*\\b${idx}\\b`).test(body.slice(at));
+}
 
 export const readLockUnbalanced: Check = {
   meta: {
@@ -41,6 +53,8 @@ export const readLockUnbalanced: Check = {
             if (!idx || !/^[A-Za-z_]\w*$/.test(idx) || fn.params.has(idx)) continue; // handed over on purpose
             const ret = fn.events.find((e) => e.kind === 'return' && e.line === exit.line);
             if (ret && ret.kind === 'return' && ret.value && new RegExp(`\\b${idx}\\b`).test(ret.value)) continue;
+            // `goto label`: when the code after the label releases this index, the path does unlock.
+            if (gotoReleases(fn, exit.line, idx)) continue;
             // Unlocked on this path with the right index but another srcu_struct: srcu-read-unlock-mismatch.
             const unlockedWrongly = fn.events.some((e) => e.kind === 'call' && e.primitive?.op === 'srcu-read-unlock' && e.line > sec.line && e.line <= exit.line && stripExpr(e.args[1] ?? '') === idx);
             if (unlockedWrongly) continue;

@@ -5,8 +5,8 @@
 // call_srcu().
 //
 // Approach: enclosing loops of the event (LoopInfo); S is "per item" when it mentions an identifier
-// of the loop header (`&gdev->descs[i].srcu` in `for (i = ...)`), and then each iteration needs its
-// own wait, so it stays silent.
+// of the loop header or one the loop body assigns (`&gdev->descs[i].srcu` in `for (i = ...)`), and
+// then each iteration needs its own wait, so it stays silent.
 // Blind spots: loops in callers (the function itself called per item), paths that are hot for
 // reasons the code does not show.
 
@@ -55,6 +55,8 @@ export const syncHotPath: Check = {
         const loop = ev.loops[ev.loops.length - 1]!;
         const loopIds = identifiers(loop.kind === 'iterator' ? loop.condition : header(loop.node.text) + ' ' + loop.condition);
         for (const kw of ['for', 'while', 'do', 'if', 'sizeof', 'NULL', 'true', 'false']) loopIds.delete(kw);
+        // Variables the body assigns also change per iteration (`j = next(i); synchronize_srcu(srcus[j])`).
+        for (const m of loop.node.text.matchAll(/(?<![\w>.])([A-Za-z_]\w*)\s*(?:=(?!=)|\+\+|--|\+=|-=)|(?:\+\+|--)\s*([A-Za-z_]\w*)/g)) loopIds.add(m[1] ?? m[2]!);
         const perItem = [...identifiers(ssp)].some((id) => loopIds.has(id));
         if (perItem) return;
         if (!ev.changed && !fn.unit.changed.has(loop.line)) return;
