@@ -220,9 +220,11 @@ function comment(f: Finding, opts: ReplyOptions): string[] {
     out.push('');
     out.push(...wrap(meta.help));
   }
-  if (meta?.docs.length) {
+  // Documentation references, unless the rule's text already points at them.
+  const docs = meta?.docs.filter((d) => !meta.help.includes(d.split(' ')[0]!)) ?? [];
+  if (docs.length) {
     out.push('');
-    out.push(...wrap(`See ${meta.docs.join(', ')}.`));
+    out.push(...wrap(`See ${docs.join(', ')}.`));
   }
   out.push(...reproduction(f));
   return out;
