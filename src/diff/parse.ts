@@ -156,6 +156,7 @@ export function parseDiff(text: string, opts: ParseDiffOptions): { files: FileDi
     if (line.startsWith('diff --git ')) {
       if (first < 0) first = i;
       const f = startFile(true);
+      let pairAt = -1;
       const paths = pathsFromGitLine(line.slice('diff --git '.length));
       if (paths) [f.oldPath, f.newPath] = paths;
       i++;
@@ -182,6 +183,7 @@ export function parseDiff(text: string, opts: ParseDiffOptions): { files: FileDi
           last = i - 1;
           break;
         } else if (isMinusPlusPair(i)) {
+          pairAt = i;
           const o = headerPath(h.slice(4), true);
           const n = headerPath(lines[i + 1]!.slice(4), true);
           if (o === null) f.newFile = true;
@@ -200,6 +202,8 @@ export function parseDiff(text: string, opts: ParseDiffOptions): { files: FileDi
       }
       if (f.newFile && f.oldPath !== null && f.status === 'modified') f.oldPath = null;
       i = readHunks(i, f);
+      // `---`/`+++` promise content: a file header cut before its first hunk is a truncated diff.
+      if (pairAt >= 0 && f.hunks.length === 0) corrupt(f.newPath ?? f.oldPath, pairAt);
       continue;
     }
     if (line.startsWith('diff --cc ') || line.startsWith('diff --combined ')) {
@@ -245,8 +249,18 @@ export function parseDiff(text: string, opts: ParseDiffOptions): { files: FileDi
         continue;
       }
       if (endsDiff(line)) break;
-      if (/^[-+ ]/.test(line) && !isMinusPlusPair(i)) {
-        const open = cur as FileBuilder | null;
+      const open = cur as FileBuilder | null;
+      // A blank line some mailers put between hunks: the next hunk still belongs to the file.
+      if (line.startsWith('@@')) {
+        if (open && HUNK_RE.test(line)) {
+          i = readHunks(i, open);
+          continue;
+        }
+        corrupt(open?.newPath ?? open?.oldPath ?? null, i);
+      }
+      // A file header pair without a hunk under it: the diff was cut.
+      if (isMinusPlusPair(i)) corrupt(headerPath(lines[i + 1]!.slice(4), true) ?? headerPath(line.slice(4), true), i);
+      if (/^[-+ ]/.test(line)) {
         if (open && open.hunks.length) corrupt(open.newPath ?? open.oldPath, i);
         break;
       }

@@ -144,3 +144,13 @@ test("b4's footer after the diff (--- / base-commit / change-id / signature) end
   assert.equal(r.files[0]!.hunks[0]!.lines.length, 2);
   assert.ok(!r.diffText.includes('base-commit'));
 });
+
+test('a blank line between hunks is tolerated; a file header cut before its hunk is an error', () => {
+  const files = parse(['--- a/x.c', '+++ b/x.c', '@@ -1,1 +1,1 @@', '-a', '+b', '', '@@ -9,1 +9,2 @@ g', ' c', '+d', ''].join('\n'));
+  assert.equal(files[0]!.hunks.length, 2);
+  assert.equal(files[0]!.hunks[1]!.lines[1]!.newLine, 10);
+  const cut = ['--- a/x.c', '+++ b/x.c', '@@ -1,1 +1,1 @@', '-a', '+b', 'diff --git a/y.c b/y.c', '--- a/y.c', '+++ b/y.c', ''].join('\n');
+  assert.throws(() => parse(cut), /truncated or corrupt hunk at y\.c line 7/);
+  const badHeader = ['--- a/x.c', '+++ b/x.c', '@@ -1,1 +1,1 @@', '-a', '+b', '@@ -x +y @@', ''].join('\n');
+  assert.throws(() => parse(badHeader), /truncated or corrupt hunk at x\.c line 6/);
+});
