@@ -208,9 +208,14 @@ class Run {
         return { v: unaryOp(e.op, a.v, () => this.unsupported(`'${e.op}' on an address`, e.line)), deps: a.deps };
       }
       case 'binary': {
+        const before = this.events.length;
+        // Both operands are evaluated, && and || included (herd7 has no short-circuit either).
         const a = this.expr(e.left);
-        if ((e.op === '&&' && !truthy(a.v)) || (e.op === '||' && truthy(a.v))) return { v: e.op === '||' ? 1 : 0, deps: a.deps };
+        const middle = this.events.length;
         const b = this.expr(e.right);
+        // herd7 evaluates the two operands in parallel (no program order between their accesses);
+        // rather than guess an order, refuse: write each access into its own register first.
+        if (middle > before && this.events.length > middle) this.unsupported('two shared-memory accesses in one expression (use a register for each)', e.line);
         return { v: binaryOp(e.op, a.v, b.v, () => this.unsupported(`'${e.op}' on an address`, e.line)), deps: union(a.deps, b.deps) };
       }
       case 'call':
@@ -299,7 +304,7 @@ class Run {
         const w = this.address(args[0]!, line);
         const a = this.expr(args[1]!);
         const u = this.expr(args[2]!);
-        return this.conditionalRmw(w, 'mb', (old) => !sameValue(old, u.v), (old) => ({ v: arith('+', old, a.v, line, this), deps: a.deps }), (ok) => (ok ? 1 : 0), line);
+        return this.conditionalRmw(w, 'mb', (old) => !sameValue(old, u.v), (old, ri) => ({ v: arith('+', old, a.v, line, this), deps: union([ri], a.deps) }), (ok) => (ok ? 1 : 0), line);
       }
     }
     let m = /^(atomic_)?xchg(|_relaxed|_acquire|_release)$/.exec(fn);
@@ -326,7 +331,7 @@ class Run {
       const delta = withValue ? this.expr(args[0]!) : { v: 1, deps: [] };
       const w = this.address(args[withValue ? 1 : 0]!, line);
       const r = this.read(w.loc, 'noreturn', w.deps, line, true);
-      this.write(w.loc, 'once', { v: arith(op, r.v, delta.v, line, this), deps: delta.deps }, w.deps, line, r.idx);
+      this.write(w.loc, 'once', { v: arith(op, r.v, delta.v, line, this), deps: union([r.idx], delta.deps) }, w.deps, line, r.idx);
       return { v: 0, deps: [] };
     }
     m = /^atomic_(fetch_)?(add|sub|inc|dec)(_return)?(|_relaxed|_acquire|_release)$/.exec(fn);
@@ -336,7 +341,7 @@ class Run {
       arity(withValue ? 2 : 1);
       const delta = withValue ? this.expr(args[0]!) : { v: 1, deps: [] };
       const w = this.address(args[withValue ? 1 : 0]!, line);
-      const r = this.rmw(w, ORDER_SUFFIX[m[4]!]!, (old) => ({ v: arith(op, old, delta.v, line, this), deps: delta.deps }), line);
+      const r = this.rmw(w, ORDER_SUFFIX[m[4]!]!, (old, ri) => ({ v: arith(op, old, delta.v, line, this), deps: union([ri], delta.deps) }), line);
       const result = m[1] ? r.old : r.written;
       return { v: result, deps: union([r.idx], m[1] ? [] : delta.deps) };
     }
@@ -347,18 +352,20 @@ class Run {
       const delta = withValue ? this.expr(args[0]!) : { v: 1, deps: [] };
       const w = this.address(args[withValue ? 1 : 0]!, line);
       const op = m[1] === 'sub_and_test' || m[1] === 'dec_and_test' ? '-' : '+';
-      const r = this.rmw(w, 'mb', (old) => ({ v: arith(op, old, delta.v, line, this), deps: delta.deps }), line);
+      const r = this.rmw(w, 'mb', (old, ri) => ({ v: arith(op, old, delta.v, line, this), deps: union([ri], delta.deps) }), line);
       const n = typeof r.written === 'number' ? r.written : this.unsupported(`${fn} on an address`, line);
       return { v: (m[1] === 'add_negative' ? n < 0 : n === 0) ? 1 : 0, deps: union([r.idx], delta.deps) };
     }
     return this.unsupported(`primitive '${fn}' (not in Linux 6.12's linux-kernel.def)`, line);
   }
 
-  /** An unconditional RMW: R* then W*, with F[mb] around it when fully ordered. */
-  private rmw(w: { loc: string; deps: number[] }, annot: Annot, newValue: (old: Value) => Tainted, line: number): { idx: number; old: Value; written: Value } {
+  /** An unconditional RMW: R* then W*, with F[mb] around it when fully ordered. Arithmetic RMWs
+   *  compute W*'s value from R*'s, which herd7 records as a data dependency R* -> W*; xchg and
+   *  cmpxchg store a value that does not come from the read. */
+  private rmw(w: { loc: string; deps: number[] }, annot: Annot, newValue: (old: Value, readIdx: number) => Tainted, line: number): { idx: number; old: Value; written: Value } {
     if (annot === 'mb') this.fence('mb', line);
     const r = this.read(w.loc, annot === 'acquire' ? 'acquire' : 'once', w.deps, line, true);
-    const nv = newValue(r.v);
+    const nv = newValue(r.v, r.idx);
     this.write(w.loc, annot === 'release' ? 'release' : 'once', nv, w.deps, line, r.idx);
     if (annot === 'mb') this.fence('mb', line);
     return { idx: r.idx, old: r.v, written: nv.v };
@@ -369,7 +376,7 @@ class Run {
     w: { loc: string; deps: number[] },
     annot: Annot,
     succeeds: (old: Value) => boolean,
-    newValue: (old: Value) => Tainted,
+    newValue: (old: Value, readIdx: number) => Tainted,
     result: (ok: boolean, old: Value) => Value,
     line: number,
   ): Tainted {
@@ -381,7 +388,7 @@ class Run {
     if (ok && annot === 'mb') this.fence('mb', line);
     const idx = this.emit({ kind: 'R', loc: w.loc, value: v, tag: ok && annot === 'acquire' ? 'acquire' : 'once', addr: w.deps, atomic: true, line });
     if (ok) {
-      const nv = newValue(v);
+      const nv = newValue(v, idx);
       this.write(w.loc, annot === 'release' ? 'release' : 'once', nv, w.deps, line, idx);
       if (annot === 'mb') this.fence('mb', line);
     }

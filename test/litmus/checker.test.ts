@@ -236,6 +236,7 @@ test('constructs outside the subset are UnsupportedErrors naming the construct a
     ['r0 = try_cmpxchg(x, &r0, 1);', /unsupported: primitive 'try_cmpxchg'/],
     ['r0 = srcu_read_lock(x);', /unsupported: primitive 'srcu_read_lock'/],
     ['r0 = READ_ONCE(*x) ? 1 : 2;', /unsupported: conditional expression/],
+    ['r0 = READ_ONCE(*x) + READ_ONCE(*y);', /unsupported: two shared-memory accesses in one expression/],
   ];
   for (const [body, re] of cases) {
     assert.throws(
