@@ -210,7 +210,9 @@ export function walkParts(raw: Buffer, input: string): MimePart[] {
     const cte = (header(headers, 'content-transfer-encoding') ?? '').trim().toLowerCase();
     const { bytes, identity } = decodeTransfer(body, cte);
     const mp: MimePart = { contentType: type, params, disposition: disp.value || null, filename, text: null, bytes: null, identity };
-    if (type.startsWith('text/')) {
+    // Only parts that can carry the patch or its description are decoded: an HTML alternative or a
+    // vCard in an odd charset must not make the mail unreadable.
+    if (type === 'text/plain' || PATCH_TYPES.has(type) || (type.startsWith('text/') && filename !== null && PATCH_NAME.test(filename))) {
       let text = decodeCharset(bytes, params.charset, input);
       if (/^flowed$/i.test(params.format ?? '')) text = decodeFlowedKeepingDiffs(text, /^yes$/i.test(params.delsp ?? ''));
       mp.text = text;

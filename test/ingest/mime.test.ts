@@ -149,3 +149,12 @@ test('differential: our synchronous MIME decoding gives the same text as PostalM
     assert.equal(ours.messageId, theirs.messageId?.replace(/^<|>$/g, '') ?? null);
   }
 });
+
+test('an HTML alternative in an unknown charset does not make the mail unreadable', async () => {
+  const m = mail({
+    subject: '[PATCH] sched: alt', body: [
+      '--ALT', 'Content-Type: text/plain; charset=utf-8', '', body, '--ALT', 'Content-Type: text/html; charset=x-klingon-9', '', '<p>hi</p>', '--ALT--', '',
+    ].join('\n'), headers: ['MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary=ALT'],
+  });
+  check(await ingestInputs([writeTemp('alt.eml', m)]));
+});
