@@ -124,6 +124,13 @@ export function heldLockTakenBy(ev: CallEvent, fn: FunctionModel) {
   return undefined;
 }
 
+/** The lock a lock/unlock call names, through the primitive's lockExpr template ("{0}->lock"). */
+export function lockExprOf(ev: CallEvent, p: Primitive): string | null {
+  if (p.lockArg == null || ev.args[p.lockArg] == null) return null;
+  const raw = p.lockExpr ? p.lockExpr.replace(/\{(\d+)\}/g, (_, i: string) => normaliseExpr(ev.args[Number(i)] ?? '')) : ev.args[p.lockArg]!;
+  return normaliseExpr(raw);
+}
+
 /** Lock class of a lock/srcu argument as seen from inside `fn`. */
 export function classOf(arg: string, fn: FunctionModel): string {
   const expr = normaliseExpr(arg);
@@ -148,14 +155,22 @@ const ACQUIRE_KINDS_EXCLUDED: ReadonlySet<LockKind> = new Set(['rcu', 'seqcount_
 function directFacts(fn: FunctionModel, kb: KnowledgeBase): Direct {
   const d: Direct = { sleep: null, sleepRT: null, gfpParam: null, acquires: [], srcuReadSides: [], srcuSyncs: [], calls: [] };
   const paramNames = [...fn.params.keys()];
+  // A function that releases a lock its caller holds (`unlock; schedule(); lock` in a wait loop,
+  // ___down_common(), hva_to_pfn_retry()) sleeps only after the drop: such sleeps do not count at
+  // call sites made under that lock, so they are left out of the summary.
+  const own = new Set<string>();
+  let droppedCallers = false;
   for (const ev of fn.events) {
     if (ev.kind !== 'call') continue;
     const p = primitiveOf(ev, kb);
     if (!p) {
-      d.calls.push(ev);
+      if (!droppedCallers) d.calls.push(ev);
       continue;
     }
-    const level = directSleep(ev, kb, fn);
+    const lockExpr = lockExprOf(ev, p);
+    if (lockExpr && (p.op === 'lock' || p.op === 'trylock')) own.add(lockExpr);
+    if (lockExpr && p.op === 'unlock' && !own.has(lockExpr)) droppedCallers = true;
+    const level = droppedCallers ? null : directSleep(ev, kb, fn);
     if (level === 'always' && !d.sleep) d.sleep = { chain: [ev.callee], line: ev.line };
     if (level === 'rt' && !d.sleepRT) d.sleepRT = { chain: [ev.callee], line: ev.line };
     if (p.gfpArg != null && !d.gfpParam && level !== 'always') {

@@ -79,8 +79,23 @@ function releasedLater(fn: FunctionModel, r: AtomicReason, ev: AnalysisEvent): b
   return fn.exits.some((x) => !x.ctx.locks.some((l) => l.expr === expr || l.expr.startsWith(expr + '[')));
 }
 
+/** Whether the function branches on mmu_notifier_range_blockable() before `line` (an `if` on it;
+ *  storing the result in a field, as KVM's `.may_block = ...` does, guards nothing by itself). */
 function blockableTestBefore(fn: FunctionModel, line: number): boolean {
-  return fn.events.some((e) => e.kind === 'call' && /mmu_notifier_range_blockable/.test(e.node.text) && e.line <= line);
+  return fn.events.some((e) => e.kind === 'call' && e.callee === 'mmu_notifier_range_blockable' && e.line <= line && inIfCondition(e.node));
+}
+
+function inIfCondition(node: AnalysisEvent['node']): boolean {
+  let n: AnalysisEvent['node'] | null = node;
+  while (n?.parent) {
+    const parent: AnalysisEvent['node'] = n.parent;
+    if (parent.type === 'if_statement' || parent.type === 'while_statement' || parent.type === 'conditional_expression') {
+      return parent.childForFieldName('condition')?.id === n.id;
+    }
+    if (/statement$|^compound/.test(parent.type)) return false;
+    n = parent;
+  }
+  return false;
 }
 
 /** Spinning locks a hunk fragment releases without having taken them: held from the fragment's

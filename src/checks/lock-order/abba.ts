@@ -16,7 +16,7 @@
 // or shows both orders in one function.
 import type { Check } from '../../engine/types.js';
 import type { Interleaving, InterleavingStep } from '../../model/index.js';
-import { buildGraph, cyclesThrough, type LockEdge } from './graph.js';
+import { buildGraph, cyclesThrough, pairKey, type LockEdge } from './graph.js';
 
 const MAX_CYCLE = 4;
 
@@ -40,8 +40,11 @@ export const abba: Check = {
       onEnd() {
         const g = buildGraph(ctx);
         const seen = new Set<string>();
+        const tried = new Set<string>();
         for (const start of g.edges) {
           if (!start.site || !start.fn) continue;
+          if (tried.has(pairKey(start))) continue;
+          tried.add(pairKey(start));
           for (const cycle of cyclesThrough(g, start, MAX_CYCLE)) {
             const keys = cycle.map((e) => e.from.node.key);
             if (cycle.length === 2 && cycle.some((e) => e.from.node.kind === 'srcu' || e.to.node.kind === 'srcu')) continue;

@@ -48,18 +48,28 @@ const NOT_LOCKS: ReadonlySet<LockKind> = new Set(['rcu', 'seqcount_write', 'bitl
 
 export class LockGraph {
   readonly edges: LockEdge[] = [];
+  /** One representative edge per (from, to, modes): the search walks these, so a pair of locks
+   *  nested at a hundred call sites costs one step. */
   readonly out = new Map<string, LockEdge[]>();
   readonly nodes = new Map<string, LockNode>();
+  private pairs = new Set<string>();
 
   add(e: LockEdge): void {
     if (e.from.node.key === e.to.node.key) return;
     this.nodes.set(e.from.node.key, e.from.node);
     this.nodes.set(e.to.node.key, e.to.node);
     this.edges.push(e);
+    const pair = pairKey(e);
+    if (this.pairs.has(pair)) return;
+    this.pairs.add(pair);
     const list = this.out.get(e.from.node.key) ?? [];
     list.push(e);
     this.out.set(e.from.node.key, list);
   }
+}
+
+export function pairKey(e: LockEdge): string {
+  return `${e.from.node.key}\u0000${e.to.node.key}\u0000${e.from.mode}\u0000${e.to.mode}\u0000${e.documented ? 'doc' : 'code'}`;
 }
 
 function typedBase(expr: string, fn: FunctionModel | null): boolean {
@@ -207,25 +217,27 @@ function sameFunctionSwap(a: LockEdge, b: LockEdge): boolean {
 /** Cycles through a changed edge, at most `maxLen` locks long; each returned as its edges in order
  *  starting with the changed one. */
 export function cyclesThrough(g: LockGraph, start: LockEdge, maxLen: number): LockEdge[][] {
-  const found: LockEdge[][] = [];
   const target = start.from.node.key;
-  const walk = (path: LockEdge[]) => {
-    if (found.length >= 1) return;
+  let found: LockEdge[] | null = null;
+  const onPath = new Set<string>([target, start.to.node.key]);
+  const walk = (path: LockEdge[]): void => {
     const last = path[path.length - 1]!;
     for (const e of g.out.get(last.to.node.key) ?? []) {
+      if (found) return;
       if (!waitsAt(last, e)) continue;
-      if (path.some((p) => p.from.node.key === e.to.node.key && e.to.node.key !== target)) continue;
       if (e.to.node.key === target) {
         const cycle = [...path, e];
         if (!waitsAt(e, start)) continue;
         if (cycle.length === 2 && sameFunctionSwap(cycle[0]!, cycle[1]!)) continue;
-        if (cycle.every((c) => c.documented)) continue;
-        found.push(cycle);
+        found = cycle;
         return;
       }
-      if (path.length + 1 < maxLen) walk([...path, e]);
+      if (onPath.has(e.to.node.key) || path.length + 1 >= maxLen) continue;
+      onPath.add(e.to.node.key);
+      walk([...path, e]);
+      onPath.delete(e.to.node.key);
     }
   };
   walk([start]);
-  return found;
+  return found ? [found] : [];
 }
