@@ -59,8 +59,15 @@ export async function readPullRequest(
   const commitFiles = new Map<string, PrFile[]>();
   if (isLinear(commits)) {
     for (const c of commits) {
-      const res = await api(() => client.rest.repos.getCommit({ ...base, ref: c.sha, per_page: 300 }));
-      commitFiles.set(c.sha, (res.data.files ?? []) as PrFile[]);
+      // A commit's files come 300 per page (GitHub stops at 3000); not a list endpoint, so no paginate().
+      const all: PrFile[] = [];
+      for (let page = 1; page <= 10; page++) {
+        const res = await api(() => client.rest.repos.getCommit({ ...base, ref: c.sha, per_page: 300, page }));
+        const files = (res.data.files ?? []) as PrFile[];
+        all.push(...files);
+        if (files.length < 300) break;
+      }
+      commitFiles.set(c.sha, all);
     }
   }
   return { pr, ...meta, commits, commitFiles, files };
