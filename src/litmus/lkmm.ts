@@ -5,8 +5,10 @@
 // paths; `judge` then takes one rf/co choice and applies the axioms (coherence, atomicity,
 // happens-before, propagation, rcu, plain-coherence) and the data-race flag.
 //
-// Not modelled: SRCU (srcu_* primitives are rejected as unsupported by the interpreter) and the
-// herd7 flags other than data-race (mixed-accesses, lock-final, ...), which do not change verdicts.
+// Flags: data-race (per execution) and mixed-accesses (program order only) are computed.
+// Blind spots: SRCU is not modelled (srcu_* primitives are rejected as unsupported by the
+// interpreter); herd7's lock-final flag and the flags for malformed tests (unmatched RCU or lock
+// operations, mixed lock accesses) are not printed: those tests are rejected as unsupported.
 import type { Value } from './ast.js';
 import type { AccessTag, FenceTag, LockKind } from './events.js';
 import { EventSet, Rel } from './relation.js';
