@@ -6,7 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Series } from '../model/index.js';
 import { InputError } from '../errors.js';
-import { parseDiff } from '../diff/index.js';
+import { looksLikeDiff, parseDiff } from '../diff/index.js';
 import { parseMessage, type MailMessage } from './mail.js';
 import { splitMbox, streamLines } from './mbox.js';
 import { classifyMail, type ClassifiedMail } from './patch-mail.js';
@@ -36,6 +36,16 @@ class Collector {
   }
 
   add(mail: MailMessage, input: string, source: string): ClassifiedMail {
+    const split = splitAttachedSeries(mail, this.seq);
+    if (split) {
+      // The carrier becomes the cover letter, each attached patch a patch of its series.
+      for (const m of split.patches) this.addOne(m, input, source);
+      return this.addOne(split.cover, input, source);
+    }
+    return this.addOne(mail, input, source);
+  }
+
+  private addOne(mail: MailMessage, input: string, source: string): ClassifiedMail {
     let c: ClassifiedMail;
     try {
       c = classifyMail(mail, input, this.nextSeq());
@@ -57,6 +67,43 @@ class Collector {
     this.mails.push(c);
     return c;
   }
+}
+
+/**
+ * A mail carrying two or more patch attachments (and no diff in its body) is a series: returns
+ * a cover made of the carrier and one message per attachment, numbered in attachment order. An
+ * attachment that is itself a format-patch mail gives its own subject, author and message.
+ */
+function splitAttachedSeries(mail: MailMessage, seq: number): { cover: MailMessage; patches: MailMessage[] } | null {
+  if (looksLikeDiff(mail.text)) return null;
+  const atts = mail.attachments.filter((a) => looksLikeDiff(a.text));
+  if (atts.length < 2) return null;
+  const outer = parseSubject(mail.subject);
+  if (outer.reply) return null; // a reviewer's attached sketches are not the series
+  const v = outer.version > 1 ? `v${outer.version} ` : '';
+  const tags = outer.prefixes.length ? outer.prefixes.join(' ') + ' ' : '';
+  const n = atts.length;
+  const coverId = mail.messageId ?? `attachments-${seq}@lockreview`;
+  const cover: MailMessage = { ...mail, messageId: coverId, subject: `[PATCH ${tags}${v}0/${n}] ${outer.subject}`, attachments: [] };
+  const patches = atts.map((a, k): MailMessage => {
+    const asMail = /^(?:From \S+ |[A-Za-z-]+: )/.test(a.text) ? parseMessage(Buffer.from(a.text, 'utf8'), a.filename ?? 'attachment') : null;
+    const inner = asMail && looksLikeDiff(asMail.text) ? asMail : null;
+    const title = inner ? parseSubject(inner.subject).subject : (a.filename ?? `attachment ${k + 1}`).replace(/^\d{4}-/, '').replace(/\.(?:patch|diff)$/i, '');
+    return {
+      ...mail,
+      messageId: `${coverId}/${k + 1}`,
+      inReplyTo: coverId,
+      references: [...mail.references, coverId],
+      subject: `[PATCH ${tags}${v}${k + 1}/${n}] ${title}`,
+      from: inner?.from ?? mail.from,
+      date: inner?.date ?? mail.date,
+      text: inner ? inner.text : a.text,
+      attachments: [],
+      fromLine: inner?.fromLine ?? null,
+      bodyLine: null,
+    };
+  });
+  return { cover, patches };
 }
 
 function asInputError(err: unknown, name: string): InputError {

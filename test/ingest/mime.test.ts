@@ -158,3 +158,24 @@ test('an HTML alternative in an unknown charset does not make the mail unreadabl
   });
   check(await ingestInputs([writeTemp('alt.eml', m)]));
 });
+
+test('a mail with two patch attachments is a series of two with the mail as its cover', async () => {
+  const fp = `From ${'c'.repeat(40)} Mon Sep 17 00:00:00 2001\nFrom: Inner Author <ia@x>\nDate: Mon, 4 Mar 2024 09:00:00 +0000\nSubject: [PATCH 1/2] mm: first\n\nFirst message.\n---\n${diffFor('mm/a.c', 30)}-- \n2.43.0\n`;
+  const m = mail({
+    subject: '[PATCH v3] mm: two fixes', messageId: 'carrier@x', body: multipart([
+      'Content-Type: text/plain; charset=utf-8\n\nTwo fixes attached.\n',
+      `Content-Type: text/x-patch; name="0001-mm-first.patch"\nContent-Disposition: attachment; filename="0001-mm-first.patch"\n\n${fp}`,
+      `Content-Type: text/x-diff; name="0002-mm-second.patch"\nContent-Disposition: attachment; filename="0002-mm-second.patch"\n\n${diffFor('mm/b.c', 40)}`,
+    ]), headers: ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="XyZ"'],
+  });
+  const r = await ingestInputs([writeTemp('two.eml', m)]);
+  assert.equal(r.series.length, 1);
+  const s = r.series[0]!;
+  assert.equal(s.version, 3);
+  assert.match(s.cover ?? '', /Two fixes attached/);
+  assert.deepEqual(s.patches.map((p) => [p.index, p.total, p.subject]), [[1, 2, 'mm: first'], [2, 2, 'mm-second']]);
+  assert.deepEqual(s.patches[0]!.from, { name: 'Inner Author', email: 'ia@x' });
+  assert.equal(s.patches[0]!.commit, 'c'.repeat(40));
+  assert.match(s.patches[0]!.description, /^First message\./);
+  assert.equal(s.patches[1]!.files[0]!.hunks[0]!.lines.find((l) => l.kind === 'add')!.newLine, 40);
+});
