@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { FakeGitHub } from './fake-github.js';
 import { makePrRepo, pullOf, lineOf, MMU_PATH, PR_V1, PR_SUPPRESSED, SUPPRESSION, BUGGY_UNLOCK, type PrRepo } from './pr-repo.js';
 import { runBundle, pullRequestEvent, TOKEN, type ActionRun } from './run-bundle.js';
+import { sarifValidator } from '../render/sarif-schema.js';
 
 const OWNER = 'kvm-x86';
 const REPO = 'linux';
@@ -80,6 +81,8 @@ test('a PR whose bit-lock release is a plain WRITE_ONCE gets one review, an inli
     assert.equal(first.outputs['sarif-file'], sarifPath);
     const sarif = JSON.parse(readFileSync(sarifPath, 'utf8'));
     assert.equal(sarif.version, '2.1.0');
+    const validate = sarifValidator();
+    assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
     const result = sarif.runs[0].results.find((r: any) => r.partialFingerprints['lockreviewFindingId/v1'] === commentedId);
     assert.ok(result, 'the commented finding is in the SARIF');
     assert.match(result.ruleId, /^lockreview\/bitlock-/);

@@ -2,27 +2,11 @@
 // sarif-2.1.0-rtm.5.json, a draft-04 schema: its root `id` becomes ajv 8's `$id`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { renderSarif, FINGERPRINT_KEY } from '../../src/render/sarif.js';
 import { allChecks } from '../../src/checks/index.js';
 import type { CheckMeta } from '../../src/model/index.js';
 import { report, rmapFinding } from './sample-report.js';
-
-const require = createRequire(import.meta.url);
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-
-function sarifValidator() {
-  const schema = JSON.parse(readFileSync(require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
-  schema.$id = schema.id;
-  delete schema.id;
-  delete schema.$schema;
-  const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false }) // the schema's language pattern is not valid under the u flag;
-  addFormats(ajv);
-  return ajv.compile(schema);
-}
+import { sarifValidator } from './sarif-schema.js';
 
 const META: CheckMeta = {
   id: 'bitlock-unlock-without-release',
