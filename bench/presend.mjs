@@ -130,7 +130,7 @@ function buildSeries(repo, files, branch = 'bench-series') {
   files.forEach((f, i) => {
     const p = join(repo, f);
     writeFileSync(p, readFileSync(p, 'utf8') + addition(i));
-    git(repo, 'add', f);
+    git(repo, 'add', '-f', f);
     git(repo, 'commit', '-q', '--no-verify', '-m', `bench: helper ${i + 1} in ${f}`);
   });
   git(repo, 'branch', '-q', '--set-upstream-to=main');
@@ -165,6 +165,30 @@ buildSeries(bigRepo, files);
 const small = smallRepo(bigRepo, files);
 buildSeries(small, files);
 
+/** presend's own I/O, in process: the range read (git log -p + diff parse) and every whole file
+ *  the analysis could ask for (each touched file after its patch and before it), from git objects. */
+async function gitIo(repo) {
+  const { seriesFromGitRange } = await import(join(ROOT, 'build', 'ingest', 'git-range.js'));
+  const times = [];
+  let bytes = 0;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const { series, sources } = await seriesFromGitRange(repo, {});
+    for (const p of series.patches) {
+      for (const f of p.files) {
+        if (f.newPath) bytes += (await sources.file(f.newPath, p.index))?.length ?? 0;
+        if (f.oldPath) bytes += (await sources.file(f.oldPath, p.index - 1))?.length ?? 0;
+      }
+    }
+    await sources.dispose();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((x, y) => x - y);
+  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1], mb: bytes / runs / 2 ** 20 };
+}
+
+const ioBig = await gitIo(bigRepo);
+const ioSmall = await gitIo(small);
 const treeFiles = git(bigRepo, 'ls-files').split('\n').filter(Boolean).length;
 const changed = git(bigRepo, 'diff', '--shortstat', 'main..bench-series').trim();
 const startup = timed(process.execPath, [BIN, '--version'], ROOT);
@@ -190,6 +214,9 @@ small repository: ${small} (${files.length} files: only those the series touches
 | presend, ${commits} commits, big repository | ${ms(bigAll)} | ${s?.ms ?? '?'} ms | ${s?.files ?? '?'} / ${s?.functions ?? '?'} | ${s?.findings ?? '?'} (bit-lock release: ${s?.bitlock ?? '?'}) |
 | presend, last commit only, big repository | ${ms(bigOne)} | ${s1?.ms ?? '?'} ms | ${s1?.files ?? '?'} / ${s1?.functions ?? '?'} | ${s1?.findings ?? '?'} |
 | presend, ${commits} commits, small repository | ${ms(smallAll)} | ${ss?.ms ?? '?'} ms | ${ss?.files ?? '?'} / ${ss?.functions ?? '?'} | ${ss?.findings ?? '?'} |
+| git I/O only (range + ${ioBig.mb.toFixed(1)} MB of whole files), big repository | ${ms(ioBig)} | | | |
+| git I/O only, small repository | ${ms(ioSmall)} | | | |
 
-big / small (same series): ${(bigAll.median / smallAll.median).toFixed(2)}x — the tree's size ${Math.abs(bigAll.median / smallAll.median - 1) < 0.25 ? 'does not' : 'DOES'} decide the cost.
+big / small (same series): presend ${(bigAll.median / smallAll.median).toFixed(2)}x, git I/O ${(ioBig.median / ioSmall.median).toFixed(2)}x — the tree's size ${Math.abs(bigAll.median / smallAll.median - 1) < 0.25 ? 'does not' : 'DOES'} decide the cost.
+The rest of presend's time is start-up, the knowledge base and the analysis of the touched files.
 exit status: ${bigAll.status} (1 = the bit-lock release was found)${bigAll.status > 1 ? `\n${bigAll.stderr}` : ''}`);

@@ -94,15 +94,13 @@ export function seriesSuppressionText(seriesList: readonly Series[], sources: So
     async texts(file, patch) {
       if (patch === null) return [];
       const texts: LineText[] = [];
+      // Whole files: the provider serves one series (presend, the Action), touched or not.
+      const whole = sources ? await sources.file(file, patch).catch(() => null) : null;
+      if (whole !== null) return [linesOf(whole)];
       for (const series of seriesList) {
         const p = series.patches.find((x) => x.index === patch);
         const fd = p?.files.find((x) => x.newPath === file);
         if (!p || !fd) continue;
-        const whole = sources ? await sources.file(file, patch).catch(() => null) : null;
-        if (whole !== null) {
-          texts.push(linesOf(whole));
-          continue;
-        }
         const lines = new Map<number, string>();
         for (const h of fd.hunks) for (const l of h.lines) if (l.newLine !== null) lines.set(l.newLine, l.text);
         texts.push(lines);

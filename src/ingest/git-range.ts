@@ -34,7 +34,7 @@ export interface GitRangeSeries {
 /** Reads the range of the repository at `root` (its top level). */
 export async function seriesFromGitRange(root: string, opts: GitRangeOptions = {}): Promise<GitRangeSeries> {
   const notes: string[] = [];
-  const range = opts.range ? explicitRange(root, opts.range, notes) : await defaultRange(root, notes);
+  const range = opts.range ? explicitRange(opts.range, notes) : await defaultRange(root, notes);
   await verifyRange(root, range);
   const merges = (await git(root, ['rev-list', '--count', '--merges', range, '--'])).trim();
   if (merges !== '0') notes.push(`${merges} merge commit${merges === '1' ? '' : 's'} in ${range} skipped`);
@@ -77,11 +77,10 @@ export async function seriesFromGitRange(root: string, opts: GitRangeOptions = {
 // ---------------------------------------------------------------------------------------------
 // The range.
 
-function explicitRange(root: string, arg: string, notes: string[]): string {
+function explicitRange(arg: string, notes: string[]): string {
   if (arg.startsWith('-')) throw new InputError(arg, 'not a revision range (give e.g. origin/main..HEAD)');
   if (arg.includes('..')) return arg;
   notes.push(`reviewing ${arg}..HEAD (one revision means the commits after it, as git format-patch reads it)`);
-  void root;
   return `${arg}..HEAD`;
 }
 
