@@ -46,6 +46,12 @@ export const syncBeforeFree: Check = {
           const pub = calls.slice(0, i).reverse().find((c) => UNPUBLISH.test(c.callee));
           const next = calls[i + 1];
           if (!ssp || !pub || !next || !FREE.test(next.callee)) return;
+          // The free must follow the wait on the same path: no label, goto or return in between.
+          const rows = fn.unit.text.split('\n');
+          const from = fn.unit.lineMap.indexOf(ev.line);
+          const to = fn.unit.lineMap.indexOf(next.line);
+          if (from < 0 || to < from) return;
+          if (rows.slice(from + 1, to).some((r) => /^\s*[A-Za-z_]\w*\s*:(?!:)|\bgoto\b|\breturn\b|\bbreak\b|\bcontinue\b/.test(r))) return;
           const freed = stripExpr(next.args[0] ?? '');
           if (!/^[A-Za-z_]\w*$/.test(freed) || fn.params.has(freed)) return;
           if (!ev.changed && !next.changed && !pub.changed) return;
