@@ -149,7 +149,7 @@ export function readEvent(env: Env): PullRequestEvent {
     throw new InputError(path, `cannot read the event: ${(err as Error).message}`);
   }
   const pr = event.pull_request;
-  const sha = /^[0-9a-f]{40}$/;
+  const sha = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
   if (!pr || typeof pr.number !== 'number' || !sha.test(pr.head?.sha ?? '') || !sha.test(pr.base?.sha ?? '')) {
     throw new InputError(path, 'not a pull_request event payload (pull_request.number, head.sha, base.sha)');
   }
@@ -364,7 +364,7 @@ const handoffSchema = z.object({
   lockreviewHandoff: z.literal(1),
   repository: z.string(),
   number: z.number().int().positive(),
-  headSha: z.string().regex(/^[0-9a-f]{40}$/),
+  headSha: z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/),
   failOn: z.enum(['error', 'warning', 'info', 'never']),
   report: z.object({
     tool: z.object({ name: z.literal('lockreview'), version: z.string() }),
