@@ -4,7 +4,7 @@
 
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Series } from '../model/index.js';
+import type { Person, Series } from '../model/index.js';
 import { InputError } from '../errors.js';
 import { looksLikeDiff, parseDiff } from '../diff/index.js';
 import { parseMessage, type MailMessage } from './mail.js';
@@ -112,34 +112,58 @@ function asInputError(err: unknown, name: string): InputError {
   return new InputError(name, `cannot parse: ${msg}`);
 }
 
-/** A `git show` / `git log -p` header in front of a diff: commit id and subject. */
-function gitShowHeader(text: string): { commit: string | null; subject: string | null; description: string } {
+/** A `git show` / `git log -p` header in front of a diff: commit id, author, date, message. */
+function gitShowHeader(text: string): { commit: string | null; subject: string | null; description: string; from: Person | null; date: string | null } {
   const m = text.match(/^commit ([0-9a-f]{40})\b[^\n]*\n((?:[A-Za-z]+:[^\n]*\n)*)\n((?: {4}[^\n]*\n|\n)*)/);
-  if (!m) return { commit: null, subject: null, description: '' };
+  if (!m) return { commit: null, subject: null, description: '', from: null, date: null };
   const body = m[3]!.split('\n').map((l) => l.replace(/^ {4}/, '')).join('\n').trim();
-  return { commit: m[1]!, subject: body.split('\n')[0] ?? null, description: body ? body + '\n' : '' };
+  const author = m[2]!.match(/^Author:\s*(.*?)\s*<([^>]*)>/m);
+  const date = m[2]!.match(/^(?:Author)?Date:\s*(.*)$/m);
+  const t = date ? Date.parse(date[1]!) : NaN;
+  const lines = body.split('\n');
+  return {
+    commit: m[1]!,
+    subject: lines[0] ?? null,
+    description: lines.slice(1).join('\n').trim() ? lines.slice(1).join('\n').trim() + '\n' : '',
+    from: author ? { name: author[1]!, email: author[2]! } : null,
+    date: Number.isNaN(t) ? null : new Date(t).toISOString(),
+  };
 }
 
+/** Diff text (bare, `git diff`, `git show`, `git log -p`) -> patch mails; `git log -p` output with
+ *  several commits becomes a series, oldest commit first. */
 function diffAsMail(buf: Buffer, name: string, c: Collector, source: string): number {
   const text = buf.toString('utf8').replace(/\r\n/g, '\n');
-  const { files, diffText } = parseDiff(text, { input: name });
-  if (!files.length) return 0;
-  const show = gitShowHeader(text);
-  const subject = show.subject ?? basename(name);
-  const mail: MailMessage = {
-    messageId: null, inReplyTo: null, references: [], subject, from: null, to: [], cc: [], date: null,
-    text, attachments: [], fromLine: null, bodyLine: 0,
-  };
-  const cm: ClassifiedMail = {
-    kind: 'patch', mail, info: parseSubject(''), seq: c.nextSeq(), source, baseCommit: null,
-    patch: {
-      index: 1, total: 1, subject, rawSubject: subject, messageId: null, inReplyTo: null, references: [], from: null,
-      date: null, to: [], cc: [], description: show.description, commit: show.commit, files, diffText,
-    },
-  };
-  cm.info.subject = subject;
-  c.mails.push(cm);
-  return 1;
+  const starts = [...text.matchAll(/^commit [0-9a-f]{40}\b/gm)].map((m) => m.index!);
+  const blocks = starts.length >= 2 ? starts.map((at, k) => ({ at, text: text.slice(at, starts[k + 1] ?? text.length) })).reverse() : [{ at: 0, text }];
+  const parsed = blocks.map((b) => ({
+    show: gitShowHeader(b.text),
+    ...parseDiff(b.text, { input: name, lineBase: text.slice(0, b.at).split('\n').length - 1 }),
+  })).filter((b) => b.files.length);
+  const n = parsed.length;
+  parsed.forEach(({ show, files, diffText }, k) => {
+    const subject = show.subject ?? basename(name);
+    const id = n > 1 ? `${name}#${k + 1}@lockreview` : null;
+    const refs = n > 1 ? [`${name}#log@lockreview`] : [];
+    const mail: MailMessage = {
+      messageId: id, inReplyTo: null, references: refs, subject, from: show.from, to: [], cc: [], date: show.date,
+      text, attachments: [], fromLine: null, bodyLine: 0,
+    };
+    const info = parseSubject('');
+    info.subject = subject;
+    if (n > 1) {
+      info.index = k + 1;
+      info.total = n;
+    }
+    c.mails.push({
+      kind: 'patch', mail, info, seq: c.nextSeq(), source, baseCommit: null,
+      patch: {
+        index: k + 1, total: n, subject, rawSubject: subject, messageId: id, inReplyTo: null, references: refs, from: show.from,
+        date: show.date, to: [], cc: [], description: show.description, commit: show.commit, files, diffText,
+      },
+    });
+  });
+  return n;
 }
 
 /** Ingest one opened byte stream; returns how many patch or cover mails it held. */

@@ -86,6 +86,13 @@ test('format-patch directory and single file made by real git format-patch', asy
   assert.equal(p2!.files[0]!.status, 'added');
   assert.equal(p2!.files[0]!.oldPath, null);
   assert.ok(!p2!.diffText.includes('-- \n'), 'signature kept out of the diff');
+  // `git log -p` of the same range: a series, oldest commit first, authors and ids from the log.
+  const log = await git.raw(['log', '-p', 'HEAD~2..HEAD']);
+  const lr = await ingestInputs([writeTemp('log.txt', log)]);
+  assert.equal(lr.series.length, 1);
+  assert.deepEqual(lr.series[0]!.patches.map((p) => [p.index, p.total, p.subject, p.commit]), [[1, 2, 'f: change b', sha1], [2, 2, 'g: add', (await git.revparse(['HEAD'])).trim()]]);
+  assert.deepEqual(lr.series[0]!.patches[0]!.from, { name: 'T', email: 't@example.org' });
+  assert.equal(lr.series[0]!.patches[0]!.description, 'Body text.\n');
   // One file of the directory given alone: patch 1/2 with a missing-patch note.
   const one = await ingestInputs([join(out, '0001-f-change-b.patch')]);
   assert.deepEqual(one.series[0]!.missing, [2]);
