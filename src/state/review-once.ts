@@ -12,8 +12,11 @@
 // are delivered by the next run (nothing lost). Reply Message-IDs are deterministic, so even a
 // duplicate would thread and dedupe as one message.
 //
-// Test hook: LOCKREVIEW_TEST_CRASH_AFTER=N throws after the N-th series is fully done (reviewed,
-// recorded, delivered), standing in for a crash in the middle of a run. Never set it otherwise.
+// Test hooks, standing in for a crash in the middle of a run (never set them otherwise):
+//   LOCKREVIEW_TEST_CRASH_AFTER=N   stop after the N-th series is fully done (reviewed, recorded,
+//                                   delivered): by a thrown error, or with
+//   LOCKREVIEW_TEST_CRASH_MODE=kill by SIGKILL (no cleanup at all: the lock file stays behind);
+//   LOCKREVIEW_TEST_CRASH_IN_SEND=1 SIGKILL right after a reply was marked `sending`, before SMTP.
 
 import type { Report, Series } from '../model/index.js';
 import { ingestMessages, parseMessage } from '../ingest/index.js';
@@ -142,7 +145,10 @@ export async function runInbox(opts: InboxRunOptions): Promise<InboxRunResult> {
       const replies = await reviewGroup(state, group, pendingById, opts, now(), result);
       for (const r of replies) await deliver(r);
       done++;
-      if (crashAfter > 0 && done >= crashAfter) throw new Error(`LOCKREVIEW_TEST_CRASH_AFTER=${crashAfter}: stopping after ${done} series (test hook)`);
+      if (crashAfter > 0 && done >= crashAfter) {
+        if (process.env.LOCKREVIEW_TEST_CRASH_MODE === 'kill') process.kill(process.pid, 'SIGKILL');
+        throw new Error(`LOCKREVIEW_TEST_CRASH_AFTER=${crashAfter}: stopping after ${done} series (test hook)`);
+      }
     }
   } finally {
     (sender as SmtpSender | null)?.close();
@@ -246,6 +252,7 @@ async function deliverReply(state: ReviewState, reply: StoredReply, opts: InboxR
     return;
   }
   state.transaction(() => state.updateReply(reply.messageId, { status: 'sending', file, attempt: true }));
+  if (process.env.LOCKREVIEW_TEST_CRASH_IN_SEND === '1') process.kill(process.pid, 'SIGKILL');
   const envelopeFrom = addressOf(opts.reply.from);
   const outcome = await sender.send({ messageId: reply.messageId, from: envelopeFrom, to: reply.envelopeTo, text: reply.raw });
   const status = outcome.error ? 'failed' : outcome.refused.length === 0 ? 'sent' : outcome.delivered ? 'partial' : 'refused';

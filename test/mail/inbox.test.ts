@@ -3,7 +3,7 @@
 // again, an incomplete series waits for --wait.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, ROOT } from '../helpers/cli.js';
@@ -165,6 +165,29 @@ test('inbox: a crash after the first series loses nothing and doubles nothing', 
   const again = runCli(args);
   assert.equal(again.status, 0, again.stderr);
   assert.equal((await stateOf(statePath)).replies.length, 3);
+});
+
+test('inbox: killed with SIGKILL after the first series: the stale lock is taken over, nothing lost or doubled', async () => {
+  const inbox = await buildArchive();
+  const refOut = mkdtempSync(join(tmpdir(), 'lockreview-out-'));
+  const ref = runCli(['inbox', inbox.dir, '--out', refOut, '--reply-clean', '--state', join(refOut, 'state.sqlite')]);
+  assert.equal(ref.status, 0, ref.stderr);
+
+  const out = mkdtempSync(join(tmpdir(), 'lockreview-out-'));
+  const statePath = join(out, 'state.sqlite');
+  const args = ['inbox', inbox.dir, '--out', out, '--reply-clean', '--state', statePath];
+  const killed = runCli(args, { env: { LOCKREVIEW_TEST_CRASH_AFTER: '1', LOCKREVIEW_TEST_CRASH_MODE: 'kill' } });
+  assert.notEqual(killed.status, 0);
+  assert.ok(existsSync(`${statePath}.lock`), 'a killed run leaves its lock behind');
+  assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp')), [], 'no temporary file left half-written');
+
+  const rerun = runCli(args);
+  assert.equal(rerun.status, 0, rerun.stderr);
+  const st = await stateOf(statePath);
+  assert.equal(st.series.length, 2);
+  assert.equal(st.replies.length, 3);
+  assert.deepEqual(emls(out), emls(refOut));
+  assert.ok(!existsSync(`${statePath}.lock`));
 });
 
 test('inbox: a series that cannot be read is recorded as failed, once, and the others go on', async () => {

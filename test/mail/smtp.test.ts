@@ -156,3 +156,19 @@ test('check --format email --send: replies for a patch file, sent', async () => 
   assert.deepEqual(received[0]!.to, ['me@example.org']);
   assert.equal(header(received[0]!.text, 'In-Reply-To'), '<20240809194335.1726916-19-seanjc@google.com>');
 });
+
+test('killed in the middle of sending: the next run reports it and does not send it again (at most once)', async () => {
+  received.length = 0;
+  const inbox = new InboxBuilder();
+  await inbox.add(corpusMessage('qrwlock-write-slowpath-relaxed-cmpxchg-fixed', { subject: `[PATCH] ${SUBJECT}`, messageId: 'k1@example.org' }));
+  const statePath = join(inbox.dir, 'state.sqlite');
+  const args = ['inbox', inbox.dir, '--state', statePath, '--reply-clean', ...smtpArgs];
+  const killed = await runCliAsync(args, { env: { LOCKREVIEW_TEST_CRASH_IN_SEND: '1' } });
+  assert.notEqual(killed.status, 0);
+  assert.equal((await stateOf(statePath))[0]!.status, 'sending');
+  const rerun = await runCliAsync(args);
+  assert.equal(rerun.status, 0, rerun.stderr);
+  assert.match(rerun.stderr, /stopped while sending it; it may or may not have arrived, not sending it again/);
+  assert.equal(received.length, 0);
+  assert.equal((await stateOf(statePath))[0]!.status, 'unknown');
+});
