@@ -49,6 +49,7 @@ export const plainUnderSpinlock: Check = {
           line: ev.line,
           message: `${counter} is a plain seqcount_t (${t.source}) written under ${lock.via}(&${lock.expr}): declare it ${lockType} associated with ${lock.expr}, so lockdep checks the writers and PREEMPT_RT readers wait on the lock instead of spinning on a preempted writer.`,
           key: `${counter}:${lock.lockClass}`,
+          introducedLines: [ev.line, lock.line],
           reproduction: repro({
             chain: [`${fn.name}()`, `${lock.via}()`, `${ev.callee}()`],
             configs: ['CONFIG_PREEMPT_RT'],

@@ -55,6 +55,7 @@ export const readerAtomicRT: Check = {
           line: ev.line,
           message: `${ev.callee}() reads ${counter}, a ${t.type} (${t.source}), in atomic context (${whyText}${why?.line ? ` at line ${why.line}` : ''}): on PREEMPT_RT a reader that sees a writer in progress takes ${lock}, a sleeping lock.`,
           key: `${counter}:${ev.callee}`,
+          introducedLines: why?.line ? [ev.line, why.line] : [ev.line],
           reproduction: repro({
             chain: [whyText, `${fn.name}()`, `${ev.callee}()`, 'seqprop_sequence()', 'spin_lock()', 'rt_spin_lock()'],
             configs: ['CONFIG_PREEMPT_RT', 'CONFIG_DEBUG_ATOMIC_SLEEP'],

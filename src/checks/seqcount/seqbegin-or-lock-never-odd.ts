@@ -93,6 +93,7 @@ export const seqbeginOrLockNeverOdd: Check = {
           line: init.line || ev.line,
           message: `${v} is only ever set to an even value (\`${init.text}\`), so read_seqbegin_or_lock(&${lock}, &${v}) at line ${ev.line} never takes ${lock}: every retry is another lockless pass. Start with ${v} = 1 and increment it at the top of each pass (or set it odd before retrying).`,
           key,
+          introducedLines: [ev.line, ...list.map((a) => a.line).filter((l) => l > 0)],
           reproduction: repro({
             chain: [`${fn.name}()`, `${ev.callee}()`],
             interleaving: interleaving(

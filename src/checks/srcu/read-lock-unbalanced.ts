@@ -7,8 +7,9 @@
 // sides handed to the caller on purpose stay silent: the index stored outside a local variable
 // (`ret->idx = srcu_read_lock(...)`, `vcpu->srcu_idx`), the index returned, or a function annotated
 // __acquires().
-// Blind spots: functions seen only in part (hunk mode without the function's end), exits the
-// engine's path merge hides.
+// In a function seen in part (hunk mode) only explicit returns count as exits.
+// Blind spots: exits the engine's path merge hides; an unlock in a part of the function the patch
+// does not show.
 
 import type { Check, FunctionModel } from '../../engine/types.js';
 import { sectionSsp, stripExpr } from './srcu-expr.js';
@@ -44,9 +45,11 @@ export const readLockUnbalanced: Check = {
   create(ctx) {
     return {
       onFunction(fn) {
-        if (fn.partial || /__acquires\s*\(/.test(fn.node.text.slice(0, fn.node.text.indexOf('{') + 1 || 200))) return;
+        if (/__acquires\s*\(/.test(fn.node.text.slice(0, fn.node.text.indexOf('{') + 1 || 200))) return;
         const seen = new Set<number>();
         for (const exit of fn.exits) {
+          // A fragment's end (hunk mode) is not where the function ends; its returns are.
+          if (fn.partial && exit.kind !== 'return') continue;
           for (const sec of exit.ctx.srcu) {
             if (sec.line < fn.startLine || sec.line > fn.endLine || seen.has(sec.line)) continue;
             const idx = sec.idxVar ? stripExpr(sec.idxVar) : null;
@@ -69,6 +72,7 @@ export const readLockUnbalanced: Check = {
               line: exit.line,
               message: `${fn.name}() can leave here with the ${ssp} read side entered at line ${sec.line} still open: srcu_read_unlock(&${ssp}, ${idx}) is skipped on this path.`,
               key: `${ssp}:${sec.via}`,
+              introducedLines: Array.from({ length: exit.line - sec.line + 1 }, (_, k) => sec.line + k),
               reproduction: repro({
                 chain: [`${fn.name}()`, `${sec.via}()`],
                 interleaving: interleaving(

@@ -45,6 +45,7 @@ export const syncAtomic: Check = {
           line: ev.line,
           message: `${ev.callee}() sleeps until a grace period ends, but this point is atomic (${ev.ctx.atomic.map((a) => a.text + (a.line ? ` at line ${a.line}` : '')).join(', ')}).`,
           key: `${ev.callee}:${why.kind}`,
+          introducedLines: [ev.line, ...ev.ctx.atomic.flatMap((a) => (a.line ? [a.line] : []))],
           reproduction: repro({
             chain,
             configs: ['CONFIG_DEBUG_ATOMIC_SLEEP', 'CONFIG_PROVE_LOCKING'],

@@ -61,6 +61,7 @@ export const syncBeforeFree: Check = {
             line: ev.line,
             message: `${fn.name}() waits for a full ${ssp} grace period only to ${next.callee}(${freed}); use call_srcu() to free the old copy after the grace period without blocking the caller.`,
             key: `${ssp}:${next.callee}`,
+            introducedLines: [ev.line, pub.line, next.line],
             reproduction: repro({
               chain: [`${fn.name}()`, `${ev.callee}()`],
               interleaving: interleaving(

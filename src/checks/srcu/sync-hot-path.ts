@@ -70,6 +70,7 @@ export const syncHotPath: Check = {
           line: ev.line,
           message: `${ev.callee}() waits for an SRCU grace period of ${ssp} on every iteration of the loop at line ${loop.line}; wait once after the loop, or defer the frees with call_srcu().`,
           key,
+          introducedLines: [ev.line, loop.line],
           reproduction: repro({
             chain,
             interleaving: interleaving(

@@ -58,6 +58,7 @@ export const syncInReadSide: Check = {
           line: ev.line,
           message: `${how} waits for an SRCU grace period of ${held} inside the ${held} read-side section entered at line ${sec.line}: the grace period waits for this reader, which waits for the grace period (self-deadlock).`,
           key: `${held}:${ev.callee}`,
+          introducedLines: [ev.line, sec.line],
           reproduction: repro({
             chain: [`${fn.name}()`, ...chain],
             interleaving: interleaving(
