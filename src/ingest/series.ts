@@ -181,10 +181,13 @@ export function assembleSeries(mails: ClassifiedMail[], opts: AssembleOptions = 
   const bySubject = new Map<string, number>();
   const byRoot = new Map<string, number[]>();
   list.forEach((p, i) => {
-    const subjects = [...p.patches.values()].map((m) => norm(m.info.subject));
-    if (p.cover) subjects.push('cover:' + norm(p.cover.info.subject));
+    // Same subject for the same target tree: `[PATCH 5.15 ...]` and `[PATCH 6.1 ...]` backports of one
+    // fix are two series, `[RFC PATCH]` and `[PATCH v2]` are revisions of one.
+    const tree = p.prefixes.filter((x) => x !== 'RFC').join(' ').toLowerCase();
+    const subjects = [...p.patches.values()].map((m) => `${tree}|${norm(m.info.subject)}`);
+    if (p.cover) subjects.push(`${tree}|cover:${norm(p.cover.info.subject)}`);
     for (const s of subjects) {
-      if (!s || s === 'cover:') continue;
+      if (s.endsWith('|') || s.endsWith('|cover:')) continue;
       const j = bySubject.get(s);
       if (j === undefined) bySubject.set(s, i);
       else union(i, j);

@@ -124,3 +124,15 @@ test('ingestMessages assembles messages another door parsed', () => {
   assert.equal(r.series[0]!.source, 'public-inbox:lkml');
   assert.throws(() => ingestMessages([parseMessage(Buffer.from(mail({ subject: 'hello', body: 'hi\n' })))], 'src'), /no patch found/);
 });
+
+test('backports of one fix to two stable trees are two series; RFC then v2 are one', async () => {
+  const a = mail({ subject: '[PATCH 5.15 20/107] net: fix x', messageId: 's1@x', body: patchBody('x', diffFor('net/x.c')) });
+  const b = mail({ subject: '[PATCH 6.1 30/200] net: fix x', messageId: 's2@x', body: patchBody('x', diffFor('net/x.c', 12)) });
+  const r = await ingestInputs([writeTemp('st.mbox', mbox([a, b]))]);
+  assert.deepEqual(r.series.map((s) => s.prefixes), [['5.15'], ['6.1']]);
+  const rfc = mail({ subject: '[RFC PATCH] mm: y', messageId: 'r1@x', body: patchBody('y', diffFor('mm/y.c')) });
+  const v2 = mail({ subject: '[PATCH v2] mm: y', messageId: 'r2@x', body: patchBody('y', diffFor('mm/y.c', 14)) });
+  const r2 = await ingestInputs([writeTemp('rfc.mbox', mbox([rfc, v2]))]);
+  assert.equal(r2.series.length, 1);
+  assert.equal(r2.series[0]!.version, 2);
+});
