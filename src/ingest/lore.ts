@@ -47,8 +47,9 @@ export function normaliseMsgid(input: string): string {
 /** The t.mbox.gz URL of the thread that holds `msgid`. */
 export function threadUrl(baseUrl: string, msgid: string): string {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  // public-inbox escapes like encodeURIComponent but keeps '@' (and other sub-delims it allows).
-  const escaped = encodeURIComponent(msgid).replace(/%40/g, '@').replace(/%2B/g, '+').replace(/%3D/g, '=');
+  // public-inbox keeps RFC 3986 sub-delims, ':' and '@' as they are in its message URLs and
+  // percent-encodes the rest; encodeURIComponent escapes a few of those, so they are put back.
+  const escaped = encodeURIComponent(msgid).replace(/%(24|26|2B|2C|3B|3D|3A|40)/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return `${base}${escaped}/t.mbox.gz`;
 }
 
@@ -97,9 +98,9 @@ async function download(url: string, dispatcher: Dispatcher, maxBytes: number, n
     throw new RetryableError(networkProblem(err));
   }
   const status = res.statusCode;
-  if (status >= 500) {
+  if (status >= 500 || status === 429) {
     await res.body.dump().catch(() => undefined);
-    throw new RetryableError(`server error HTTP ${status}`);
+    throw new RetryableError(status === 429 ? 'rate limited (HTTP 429)' : `server error HTTP ${status}`);
   }
   if (status === 404 || status === 410) {
     await res.body.dump().catch(() => undefined);

@@ -30,6 +30,8 @@ test('msgid forms and the thread URL', () => {
   assert.equal(normaliseMsgid(`<${MSGID}>`), MSGID);
   assert.equal(normaliseMsgid(`https://lore.kernel.org/kvm/${MSGID}/`), MSGID);
   assert.equal(threadUrl('https://lore.kernel.org/all', 'a/b c@x'), 'https://lore.kernel.org/all/a%2Fb%20c@x/t.mbox.gz');
+  assert.equal(threadUrl('https://lore.kernel.org/all/', 'x+y=z:1@host'), 'https://lore.kernel.org/all/x+y=z:1@host/t.mbox.gz');
+  assert.equal(threadUrl('https://lore.kernel.org/all/', '<a>#?%@b'), 'https://lore.kernel.org/all/%3Ca%3E%23%3F%25@b/t.mbox.gz');
 });
 
 test('check --msgid fetches t.mbox.gz and reviews the thread', async () => {
