@@ -46,4 +46,3 @@ export function earlierSleep(ev: AnalysisEvent, fn: FunctionModel): CallEvent | 
   return fn.events.find((e): e is CallEvent => e.kind === 'call' && e.line < ev.line && !!e.primitive?.sleeps && e.ctx.atomic.length === 0);
 }
 
-export const IRQ_ROLES = new Set(['hardirq', 'softirq', 'timer', 'nmi', 'irq-chip', 'rcu-callback']);

@@ -5,9 +5,10 @@
 // interrupting reader spins on an odd count it can never see change (livelock in IRQ).
 //
 // Approach, from strongest evidence:
-//  1. the same counter (matched by class) is written or read in a function whose role is IRQ,
-//     softirq, timer, NMI or RCU callback (an _irqsave writer elsewhere proves nothing: it is also
-//     the usual way to make a process-context writer non-preemptible);
+//  1. the same counter (matched by class) is written or read in a function whose role is hard IRQ,
+//     NMI or irq_chip callback (softirq users prove little: BH is usually disabled by invisible
+//     callers; an _irqsave writer elsewhere proves nothing: it is also the usual way to make a
+//     process-context writer non-preemptible);
 //  2. a per-CPU counter (this_cpu_ptr()/per_cpu_ptr() result) updated in a `notrace` function:
 //     tracing and BPF hooks run in any context, so the same per-CPU counter is re-entered from IRQ;
 //  3. a per-CPU u64_stats counter updated with no visible preempt/IRQ/BH disable at all: reported
@@ -18,10 +19,13 @@ import type { CallEvent, Check, FunctionModel } from '../../engine/types.js';
 import { callTarget, sameObject, stripExpr } from '../srcu/srcu-expr.js';
 import { callText, interleaving, repro, step } from '../srcu/repro.js';
 import { counterType, unitsOf } from './counter-type.js';
-import { IRQ_ROLES, nonPreemptible } from './context.js';
+import { nonPreemptible } from './context.js';
+
+// Hard-IRQ-like roles. Softirq users are not evidence: process-context writers of such counters
+// usually run with BH disabled by their callers (ndo_start_xmit, NAPI), which the code does not show.
+const IRQ_ROLES = new Set(['hardirq', 'nmi', 'irq-chip']);
 
 const WRITERS = /^(write_seqcount_begin|write_seqcount_begin_nested|raw_write_seqcount_begin|u64_stats_update_begin|write_seqlock|write_seqlock_bh)$/;
-const IRQ_SAFE_WRITERS = /^(u64_stats_update_begin_irqsave|write_seqlock_irq|write_seqlock_irqsave)$/;
 const SEQ_API = /seq|u64_stats_(update|fetch)/;
 const PERCPU = /^(this_cpu_ptr|raw_cpu_ptr|per_cpu_ptr|get_cpu_ptr|this_cpu_read)$/;
 
@@ -72,8 +76,6 @@ export const writerIrqUnsafe: Check = {
           let why: string | null = null;
           let other: Use | undefined = uses.find((u) => u !== w && u.irqContext && sameObject(u.counter, u.fn, counter, fn));
           if (other) {
-            // A softirq-only user is excluded by BH-disabled writers.
-            if (ev.ctx.bhOff && other.fn.roles.every((r) => r === 'softirq' || r === 'timer' || r === 'rcu-callback') && !IRQ_SAFE_WRITERS.test(other.ev.callee)) continue;
             why = `${other.irqContext} (${other.ev.callee}() at line ${other.ev.line})`;
           } else if (t.kind === 'u64_stats' || t.kind === 'plain' || t.kind === 'unknown') {
             const root = /^[A-Za-z_]\w*/.exec(stripExpr(counter))?.[0];

@@ -5,8 +5,8 @@
 // Approach: FunctionModel.exits carries the context at every return / end; a section entered in
 // this function (its line lies inside it) and still open at an exit is reported at that exit. Read
 // sides handed to the caller on purpose stay silent: the index stored outside a local variable
-// (`ret->idx = srcu_read_lock(...)`, `vcpu->srcu_idx`), the index returned, or a function annotated
-// __acquires().
+// (`ret->idx = srcu_read_lock(...)`, `mh->idx = idx`), the index returned, a function annotated
+// __acquires(), and wrappers (dm_get_live_table) whose index travels through a pointer.
 // In a function seen in part (hunk mode) only explicit returns count as exits.
 // Blind spots: exits the engine's path merge hides; an unlock in a part of the function the patch
 // does not show.
@@ -54,6 +54,9 @@ export const readLockUnbalanced: Check = {
             if (sec.line < fn.startLine || sec.line > fn.endLine || seen.has(sec.line)) continue;
             const idx = sec.idxVar ? stripExpr(sec.idxVar) : null;
             if (!idx || !/^[A-Za-z_]\w*$/.test(idx) || fn.params.has(idx)) continue; // handed over on purpose
+            if (ctx.kb.wrappers().has(sec.via)) continue; // wrapper index protocols differ (dm_get_live_table)
+            // The index stored into memory (`mh->idx = idx`) hands the read side over as well.
+            if (fn.events.some((e) => e.kind === 'store' && stripExpr(e.value) === idx && /->|\.|\*|\[/.test(e.target))) continue;
             const ret = fn.events.find((e) => e.kind === 'return' && e.line === exit.line);
             if (ret && ret.kind === 'return' && ret.value && new RegExp(`\\b${idx}\\b`).test(ret.value)) continue;
             // `goto label`: when the code after the label releases this index, the path does unlock.

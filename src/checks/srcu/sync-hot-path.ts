@@ -7,6 +7,7 @@
 // Approach: enclosing loops of the event (LoopInfo); S is "per item" when it mentions an identifier
 // of the loop header or one the loop body assigns (`&gdev->descs[i].srcu` in `for (i = ...)`), and
 // then each iteration needs its own wait, so it stays silent.
+// A wait reached through a callee is reported as info (the callee may wait on some calls only).
 // Blind spots: loops in callers (the function itself called per item), paths that are hot for
 // reasons the code does not show.
 
@@ -43,11 +44,13 @@ export const syncHotPath: Check = {
         if (ev.kind !== 'call' || !ev.loops.length) return;
         let ssp: string | null = null;
         let chain: string[] = [`${fn.name}()`, `${ev.callee}()`];
+        let severity: 'warning' | 'info' = 'warning';
         if (ev.primitive?.op === 'srcu-sync') ssp = callTarget(ev);
         else if (!ev.primitive) {
           const y = calleeSyncs(ctx, ev.callee, ev.args)[0];
           if (y) {
             ssp = y.ssp;
+            severity = 'info'; // through a callee: it may wait only on some calls
             chain = [`${fn.name}()`, `${ev.callee}()`, ...y.chain.filter((c) => !c.startsWith(`${ev.callee}(`))];
           }
         }
@@ -70,6 +73,7 @@ export const syncHotPath: Check = {
           line: ev.line,
           message: `${ev.callee}() waits for an SRCU grace period of ${ssp} on every iteration of the loop at line ${loop.line}; wait once after the loop, or defer the frees with call_srcu().`,
           key,
+          severity,
           introducedLines: [ev.line, loop.line],
           reproduction: repro({
             chain,
