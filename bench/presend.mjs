@@ -30,16 +30,37 @@ function git(cwd, ...a) {
   return r.stdout;
 }
 
+// CPU time (user + system) is reported beside wall time: on a loaded machine wall time mostly
+// measures the other processes. Children's CPU comes from /proc/self/stat (cutime + cstime: every
+// waited-for child, its own children included), ours from process.cpuUsage().
+const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+function cpuMs() {
+  let children = 0;
+  try {
+    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    children = ((Number(f[13]) + Number(f[14])) / TICK) * 1000; // fields 16, 17 of stat(5)
+  } catch {}
+  const own = process.cpuUsage();
+  return children + (own.user + own.system) / 1000;
+}
+
+function stats(wall, cpu) {
+  const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  return { median: med(wall), min: Math.min(...wall), max: Math.max(...wall), cpu: med(cpu) };
+}
+
 function timed(cmd, a, cwd) {
-  const times = [];
+  const wall = [];
+  const cpu = [];
   let last;
   for (let i = 0; i < runs; i++) {
+    const c0 = cpuMs();
     const t0 = process.hrtime.bigint();
     last = spawnSync(cmd, a, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 28 });
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    cpu.push(cpuMs() - c0);
   }
-  times.sort((x, y) => x - y);
-  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1], status: last.status, stdout: last.stdout, stderr: last.stderr };
+  return { ...stats(wall, cpu), status: last.status, stdout: last.stdout, stderr: last.stderr };
 }
 
 /** The big repository: the kernel tree (or a synthetic one) in one base commit, made once. */
@@ -169,9 +190,11 @@ buildSeries(small, files);
  *  the analysis could ask for (each touched file after its patch and before it), from git objects. */
 async function gitIo(repo) {
   const { seriesFromGitRange } = await import(join(ROOT, 'build', 'ingest', 'git-range.js'));
-  const times = [];
+  const wall = [];
+  const cpu = [];
   let bytes = 0;
   for (let i = 0; i < runs; i++) {
+    const c0 = cpuMs();
     const t0 = process.hrtime.bigint();
     const { series, sources } = await seriesFromGitRange(repo, {});
     for (const p of series.patches) {
@@ -181,10 +204,10 @@ async function gitIo(repo) {
       }
     }
     await sources.dispose();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    cpu.push(cpuMs() - c0);
   }
-  times.sort((x, y) => x - y);
-  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1], mb: bytes / runs / 2 ** 20 };
+  return { ...stats(wall, cpu), mb: bytes / runs / 2 ** 20 };
 }
 
 const ioBig = await gitIo(bigRepo);
@@ -200,6 +223,7 @@ const s1 = presendStats(bigOne.stdout);
 const ss = presendStats(smallAll.stdout);
 
 const ms = (t) => `${Math.round(t.median)} ms (min ${Math.round(t.min)}, max ${Math.round(t.max)})`;
+const cpu = (t) => `${Math.round(t.cpu)} ms`;
 console.log(`# lockreview presend benchmark
 
 ${new Date().toISOString()} · node ${process.version} · ${cpus().length} cores · load ${spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.split(' ').slice(0, 3).join(' ')} · median of ${runs} runs
@@ -208,15 +232,15 @@ big repository:   ${bigRepo} (${treeFiles} files)
 series:           ${commits} commits, ${changed}; one adds a bit lock released by WRITE_ONCE()
 small repository: ${small} (${files.length} files: only those the series touches)
 
-| run | wall time | analysis (stats.ms) | files / functions analysed | findings |
-|---|---|---|---|---|
-| node start-up (lockreview --version) | ${ms(startup)} | | | |
-| presend, ${commits} commits, big repository | ${ms(bigAll)} | ${s?.ms ?? '?'} ms | ${s?.files ?? '?'} / ${s?.functions ?? '?'} | ${s?.findings ?? '?'} (bit-lock release: ${s?.bitlock ?? '?'}) |
-| presend, last commit only, big repository | ${ms(bigOne)} | ${s1?.ms ?? '?'} ms | ${s1?.files ?? '?'} / ${s1?.functions ?? '?'} | ${s1?.findings ?? '?'} |
-| presend, ${commits} commits, small repository | ${ms(smallAll)} | ${ss?.ms ?? '?'} ms | ${ss?.files ?? '?'} / ${ss?.functions ?? '?'} | ${ss?.findings ?? '?'} |
-| git I/O only (range + ${ioBig.mb.toFixed(1)} MB of whole files), big repository | ${ms(ioBig)} | | | |
-| git I/O only, small repository | ${ms(ioSmall)} | | | |
+| run | CPU (user+sys) | wall time | analysis (stats.ms, wall) | files / functions analysed | findings |
+|---|---|---|---|---|---|
+| node start-up (lockreview --version) | ${cpu(startup)} | ${ms(startup)} | | | |
+| presend, ${commits} commits, big repository | ${cpu(bigAll)} | ${ms(bigAll)} | ${s?.ms ?? '?'} ms | ${s?.files ?? '?'} / ${s?.functions ?? '?'} | ${s?.findings ?? '?'} (bit-lock release: ${s?.bitlock ?? '?'}) |
+| presend, last commit only, big repository | ${cpu(bigOne)} | ${ms(bigOne)} | ${s1?.ms ?? '?'} ms | ${s1?.files ?? '?'} / ${s1?.functions ?? '?'} | ${s1?.findings ?? '?'} |
+| presend, ${commits} commits, small repository | ${cpu(smallAll)} | ${ms(smallAll)} | ${ss?.ms ?? '?'} ms | ${ss?.files ?? '?'} / ${ss?.functions ?? '?'} | ${ss?.findings ?? '?'} |
+| git I/O only (range + ${ioBig.mb.toFixed(1)} MB of whole files), big repository | ${cpu(ioBig)} | ${ms(ioBig)} | | | |
+| git I/O only, small repository | ${cpu(ioSmall)} | ${ms(ioSmall)} | | | |
 
-big / small (same series): presend ${(bigAll.median / smallAll.median).toFixed(2)}x, git I/O ${(ioBig.median / ioSmall.median).toFixed(2)}x — the tree's size ${Math.abs(bigAll.median / smallAll.median - 1) < 0.25 ? 'does not' : 'DOES'} decide the cost.
+big / small (same series), CPU: presend ${(bigAll.cpu / smallAll.cpu).toFixed(2)}x, git I/O ${(ioBig.cpu / ioSmall.cpu).toFixed(2)}x — the tree's size ${Math.abs(bigAll.cpu / smallAll.cpu - 1) < 0.25 ? 'does not' : 'DOES'} decide the cost.
 The rest of presend's time is start-up, the knowledge base and the analysis of the touched files.
 exit status: ${bigAll.status} (1 = the bit-lock release was found)${bigAll.status > 1 ? `\n${bigAll.stderr}` : ''}`);
