@@ -131,21 +131,19 @@ export function decide(test: LitmusTest, limits: Limits = DEFAULT_LIMITS): Decis
     const ex = assemble(test, locList, chosen, Math.min(limits.candidates, 50_000));
     if (!ex) return;
     const statics = buildStatics(ex.input);
-    ex.forEachCo((co) => {
+    ex.forEachCandidate((co, rf) => {
       const finalLoc = (name: string): Value => co.last.get(name) ?? locs.get(name)!.init;
       const lookup = (r: StateRef): Value => ('loc' in r ? finalLoc(r.loc) : regOf(r));
       if (test.filter && !evalProp(test.filter, lookup)) return;
-      ex.forEachRf(co, (rf) => {
-        if (++candidates > limits.candidates)
-          throw new UnsupportedError('state explosion', `unsupported: state explosion: more than ${limits.candidates} candidate executions in ${test.file}`);
-        const j = judge(statics, rf, co.rel, !dataRace);
-        if (!j.consistent) return;
-        executions++;
-        if (j.race) dataRace = true;
-        if (statics.mixedAccesses) mixedAccesses = true;
-        states.add(observed.map((r) => `${'loc' in r ? `[${r.loc}]` : refKey(r)}=${valueText(lookup(r))};`).join(' '));
-        if (evalProp(test.condition, lookup)) positive++;
-      });
+      if (++candidates > limits.candidates)
+        throw new UnsupportedError('state explosion', `unsupported: state explosion: more than ${limits.candidates} candidate executions in ${test.file}`);
+      const j = judge(statics, rf, co.rel, !dataRace);
+      if (!j.consistent) return;
+      executions++;
+      if (j.race) dataRace = true;
+      if (statics.mixedAccesses) mixedAccesses = true;
+      states.add(observed.map((r) => `${'loc' in r ? `[${r.loc}]` : refKey(r)}=${valueText(lookup(r))};`).join(' '));
+      if (evalProp(test.condition, lookup)) positive++;
     });
   };
   const regOf = (r: { thread: number; reg: string }): Value => chosen[r.thread]!.regs.get(r.reg) ?? regInit.get(r.thread)?.get(r.reg) ?? 0;
@@ -358,14 +356,11 @@ interface CoChoice {
   rel: Rel;
   /** Final (co-last) value of every written location. */
   last: Map<string, Value>;
-  /** LKR event -> the write it reads (co-predecessor of its LKW). */
-  lockReads: [number, number][];
 }
 
 interface Assembled {
   input: StaticInput;
-  forEachCo(visit: (co: CoChoice) => void): void;
-  forEachRf(co: CoChoice, visit: (rf: Rel) => void): void;
+  forEachCandidate(visit: (co: CoChoice, rf: Rel) => void): void;
 }
 
 /** Lays one path per thread out as one event structure; null when lock.cat rules it out. */
@@ -528,33 +523,6 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[], maxOrders
     }
   }
 
-  function forEachCo(visit: (co: CoChoice) => void): void {
-    const pick: number[][] = [];
-    const go = (k: number): void => {
-      if (k === perLocOrders.length) {
-        const rel = new Rel(n);
-        const last = new Map<string, Value>();
-        const lockReads: [number, number][] = [];
-        perLocOrders.forEach((pl, idx) => {
-          const order = pick[idx]!;
-          for (let a = 0; a < order.length; a++) for (let b = a + 1; b < order.length; b++) rel.add(order[a]!, order[b]!);
-          last.set(pl.loc, events[order[order.length - 1]!]!.value!);
-          for (let a = 1; a < order.length; a++) {
-            const lkr = lockRead.get(order[a]!);
-            if (lkr !== undefined) lockReads.push([order[a - 1]!, lkr]);
-          }
-        });
-        visit({ rel, last, lockReads });
-        return;
-      }
-      for (const o of perLocOrders[k]!.orders) {
-        pick[k] = o;
-        go(k + 1);
-      }
-    };
-    go(0);
-  }
-
   // Candidate sources of lock-failure and is-unlocked reads (lock.cat's rf-lf and rf-ru).
   const lockKindRead: { ev: number; cands: number[] }[] = [];
   for (const f of failReads) {
@@ -574,17 +542,101 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[], maxOrders
   }
   const allReads = [...readCands, ...lockKindRead];
 
-  function forEachRf(co: CoChoice, visit: (rf: Rel) => void): void {
-    const pick: number[] = [];
+  // Coherence and atomicity only relate accesses to one location, so each location's (co, rf)
+  // choices are filtered on their own first; the product of the survivors is then judged whole.
+  const rmwWriteOf = new Map<number, number>();
+  for (const [r, w] of rmw) rmwWriteOf.set(r, w);
+  const perLoc: { loc: string; choices: { order: number[]; rf: [number, number][] }[] }[] = [];
+  for (const pl of perLocOrders) {
+    const reads = allReads.filter((r) => events[r.ev]!.loc === pl.loc);
+    const threadEvents = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      const e = events[i]!;
+      if (e.thread < 0 || e.loc !== pl.loc || e.kind === 'F') continue;
+      const l = threadEvents.get(e.thread) ?? [];
+      l.push(i);
+      threadEvents.set(e.thread, l);
+    }
+    const choices: { order: number[]; rf: [number, number][] }[] = [];
+    for (const order of pl.orders) {
+      const fixed: [number, number][] = [];
+      for (let a = 1; a < order.length; a++) {
+        const lkr = lockRead.get(order[a]!);
+        if (lkr !== undefined) fixed.push([order[a - 1]!, lkr]);
+      }
+      const pick: number[] = [];
+      const go = (k: number): void => {
+        if (k === reads.length) {
+          const rf: [number, number][] = [...fixed, ...reads.map((r, idx): [number, number] => [pick[idx]!, r.ev])];
+          if (locallyConsistent(order, rf, threadEvents)) choices.push({ order, rf });
+          return;
+        }
+        for (const c of reads[k]!.cands) {
+          pick[k] = c;
+          go(k + 1);
+        }
+      };
+      go(0);
+    }
+    if (choices.length === 0) return null;
+    perLoc.push({ loc: pl.loc, choices });
+  }
+
+  /** SC per location (acyclic po-loc | rf | co | fr) and RMW atomicity for one location. */
+  function locallyConsistent(order: number[], rf: [number, number][], threadEvents: Map<number, number[]>): boolean {
+    const pos = new Map<number, number>();
+    order.forEach((w, k) => pos.set(w, k));
+    const succ = new Map<number, number[]>();
+    const edge = (a: number, b: number) => {
+      const l = succ.get(a);
+      if (l) l.push(b);
+      else succ.set(a, [b]);
+    };
+    for (let k = 0; k + 1 < order.length; k++) edge(order[k]!, order[k + 1]!);
+    for (const seq of threadEvents.values()) for (let k = 0; k + 1 < seq.length; k++) edge(seq[k]!, seq[k + 1]!);
+    for (const [w, r] of rf) {
+      edge(w, r);
+      const k = pos.get(w)!;
+      if (k + 1 < order.length) edge(r, order[k + 1]!);
+      const wStar = rmwWriteOf.get(r);
+      if (wStar !== undefined && events[wStar]!.lock === null) {
+        const end = pos.get(wStar)!;
+        for (let q = k + 1; q < end; q++) if (events[order[q]!]!.thread !== events[r]!.thread) return false;
+      }
+    }
+    // Cycle detection by depth-first search with colours.
+    const colour = new Map<number, number>();
+    const visit = (v: number): boolean => {
+      colour.set(v, 1);
+      for (const w of succ.get(v) ?? []) {
+        const c = colour.get(w);
+        if (c === 1) return false;
+        if (c === undefined && !visit(w)) return false;
+      }
+      colour.set(v, 2);
+      return true;
+    };
+    for (const v of succ.keys()) if (!colour.has(v) && !visit(v)) return false;
+    return true;
+  }
+
+  function forEachCandidate(visit: (co: CoChoice, rf: Rel) => void): void {
+    const pick: { order: number[]; rf: [number, number][] }[] = [];
     const go = (k: number): void => {
-      if (k === allReads.length) {
-        const rel = new Rel(n);
-        allReads.forEach((r, idx) => rel.add(pick[idx]!, r.ev));
-        for (const [w, r] of co.lockReads) rel.add(w, r);
-        visit(rel);
+      if (k === perLoc.length) {
+        const co = new Rel(n);
+        const rf = new Rel(n);
+        const last = new Map<string, Value>();
+        perLoc.forEach((pl, idx) => {
+          const { order, rf: pairs } = pick[idx]!;
+          for (let a = 0; a < order.length; a++) for (let b = a + 1; b < order.length; b++) co.add(order[a]!, order[b]!);
+          last.set(pl.loc, events[order[order.length - 1]!]!.value!);
+          for (const [w, r] of pairs) rf.add(w, r);
+        });
+        visit({ rel: co, last }, rf);
         return;
       }
-      for (const c of allReads[k]!.cands) {
+      for (const c of perLoc[k]!.choices) {
         pick[k] = c;
         go(k + 1);
       }
@@ -592,7 +644,7 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[], maxOrders
     go(0);
   }
 
-  return { input, forEachCo, forEachRf };
+  return { input, forEachCandidate };
 }
 
 function* interleavings(seqs: number[][]): Iterable<number[]> {

@@ -49,6 +49,7 @@ export interface Statics {
   LKR: EventSet;
   UL: EventSet;
   hasPlain: boolean;
+  idAll: Rel;
   /** linux-kernel.cat's mixed-accesses flag: depends on program order only. */
   mixedAccesses: boolean;
   hasRcu: boolean;
@@ -151,6 +152,7 @@ export function buildStatics(input: StaticInput): Statics {
     LKR,
     UL,
     hasPlain: !Plain.isEmpty(),
+    idAll: Rel.id(new EventSet(n).complement()),
     mixedAccesses,
     hasRcu: !SyncRcu.isEmpty(),
     po,
@@ -204,7 +206,7 @@ export function judge(s: Statics, rf: Rel, co: Rel, wantRace: boolean): Judgemen
   const data = carryDep.seq(s.data0);
   // Fences.
   const poUnlockLockPo = s.poToUL.seq(s.po.or(rf)).seq(s.fromLKRpo);
-  const mb = s.mbStatic.or(Rel.id(s.M).seq(poUnlockLockPo).seq(s.afterUnlockLockPo));
+  const mb = s.mbStatic.or(poUnlockLockPo.dom(s.M).seq(s.afterUnlockLockPo));
   const strongFence = mb.or(s.gp);
   const nonrwFence = strongFence.or(s.poRel, s.acqPo);
   const fence = nonrwFence.or(s.wmb, s.rmb);
@@ -224,7 +226,7 @@ export function judge(s: Statics, rf: Rel, co: Rel, wantRace: boolean): Judgemen
     .restrict(Marked, Marked)
     .seq(rmwSequence);
   const prop = overwrite.and(s.ext).opt().dom(Marked).seq(cumulFence.star()).ran(Marked).seq(rfe.opt()).ran(Marked);
-  const propNotId = prop.minus(Rel.id(new EventSet(s.n).complement()));
+  const propNotId = prop.minus(s.idAll);
   const hb = ppo.or(rfe, propNotId.and(s.int)).restrict(Marked, Marked);
   if (!hb.acyclic()) return no;
   const hbStar = hb.star();
@@ -256,14 +258,13 @@ export function judge(s: Statics, rf: Rel, co: Rel, wantRace: boolean): Judgemen
   const fenceR = fence.or(rcuFence);
   const strongFenceR = strongFence.or(rcuFence);
   const xbstar = hb.or(pb, rb).star();
-  const idMarked = Rel.id(Marked);
   const vis = cumulFence
     .star()
     .seq(rfe.opt())
     .ran(Marked)
     .seq(strongFenceR.ran(Marked).seq(xbstar).or(xbstar.and(s.int)));
-  const wPreBounded = idMarked.seq(addr.or(fenceR).opt());
-  const rPreBounded = idMarked.seq(addr.or(nonrwFence, s.rmbFence.restrict(s.R4rmb, s.notNoreturn)).opt());
+  const wPreBounded = addr.or(fenceR).opt().dom(Marked);
+  const rPreBounded = addr.or(nonrwFence, s.rmbFence.restrict(s.R4rmb, s.notNoreturn)).opt().dom(Marked);
   const wPostBounded = fenceR.opt().ran(Marked).seq(rmwSequence);
   const rPostBounded = nonrwFence.or(s.rmbFence.restrict(s.notNoreturn, s.R4rmb)).opt().ran(Marked);
   const wwVis = fenceR.or(strongFenceR.seq(xbstar).seq(wPreBounded), wPostBounded.seq(vis).seq(wPreBounded));

@@ -109,7 +109,20 @@ export class Rel {
   }
   inv(): Rel {
     const r = new Rel(this.n);
-    for (let i = 0; i < this.n; i++) for (let j = 0; j < this.n; j++) if (this.has(i, j)) r.add(j, i);
+    const w = this.w;
+    for (let i = 0; i < this.n; i++) {
+      const iw = i >>> 5;
+      const ibit = 1 << (i & 31);
+      for (let k = 0; k < w; k++) {
+        let word = this.m[i * w + k]!;
+        while (word !== 0) {
+          const bit = word & -word;
+          const j = (k << 5) + (31 - Math.clz32(bit));
+          word ^= bit;
+          r.m[j * w + iw]! |= ibit;
+        }
+      }
+    }
     return r;
   }
   /** this ; o */
@@ -185,17 +198,32 @@ export class Rel {
     return true;
   }
   acyclic(): boolean {
-    // Kahn's algorithm: cheaper than a closure when the answer is all that matters.
+    // Kahn's algorithm over the rows' set bits: cheaper than a closure when only the answer counts.
     const n = this.n;
+    const w = this.w;
     const indeg = new Int32Array(n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (this.has(i, j)) indeg[j]!++;
+    const succ: number[][] = [];
+    for (let i = 0; i < n; i++) {
+      const out: number[] = [];
+      for (let k = 0; k < w; k++) {
+        let word = this.m[i * w + k]!;
+        while (word !== 0) {
+          const bit = word & -word;
+          const j = (k << 5) + (31 - Math.clz32(bit));
+          word ^= bit;
+          out.push(j);
+          indeg[j]!++;
+        }
+      }
+      succ.push(out);
+    }
     const stack: number[] = [];
     for (let i = 0; i < n; i++) if (indeg[i] === 0) stack.push(i);
     let seen = 0;
     while (stack.length) {
       const i = stack.pop()!;
       seen++;
-      for (let j = 0; j < n; j++) if (this.has(i, j) && --indeg[j]! === 0) stack.push(j);
+      for (const j of succ[i]!) if (--indeg[j]! === 0) stack.push(j);
     }
     return seen === n;
   }
