@@ -19,7 +19,8 @@ import { callText, constTokens, isAcquireFence, isLockishText, LOCKISH_FN, rmwFl
 import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-failed-cmpxchg-ordering';
-const FLAG = /PENDING|CLAIM|LOCK|BUSY|RUNNING|QUEUED|OWNE/;
+/** Flags that mean "someone else will process it" (a failed trylock on LOCKED orders nothing). */
+const FLAG = /PENDING|QUEUED|CLAIMED|SCHED/;
 
 function enclosingLoop(n: SyntaxNode, stop: SyntaxNode): SyntaxNode | null {
   for (let p = n.parent; p && p.id !== stop.id; p = p.parent) if (/^(while|for|do)_statement$/.test(p.type)) return p;
@@ -62,6 +63,8 @@ export const failedCmpxchgOrdering: Check = {
             const text = cond.text;
             if (!new RegExp(`\\b${result}\\b`).test(text)) continue;
             if (!constTokens(text).some((t) => FLAG.test(t))) continue;
+            // `if (try_cmpxchg(...)) return true;` tests success, not the failed value.
+            if (ev.node.startIndex >= cond.startIndex && ev.node.endIndex <= cond.endIndex) continue;
             if (flav === 'cmpxchg' && new RegExp(`\\b${result}\\s*[!=]=\\s*${expected.replace(/\W/g, '\\$&')}\\b`).test(text)) continue;
             // Outside a loop the test must come after the cmpxchg; inside one it may be anywhere.
             if (scope === fn.node && ifs.startIndex < ev.node.endIndex) continue;

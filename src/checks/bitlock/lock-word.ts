@@ -16,7 +16,7 @@ import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { normaliseExpr } from '../../engine/index.js';
 
 export const LOCKISH_CONST = /LOCK|BUSY|RUNNING|CLAIM|OWNE|HELD|IN_?USE|EXCL/;
-export const LOCKISH_FN = /(^|_)(try_?)?lock(_|$)|trylock|claim|acquire|(^|_)take(_|$)|(^|_)grab(_|$)/;
+export const LOCKISH_FN = /(^|_|slow|spin|try|mutex|sem)lock(_|$)|claim|acquire|(^|_)take(_|$)|(^|_)grab(_|$)/;
 const INIT_FN = /(^|_)(init|alloc|create|setup|probe|new|reset|destroy|free|exit|register)(_|$)/;
 
 export type RmwFlavour = 'cmpxchg' | 'try_cmpxchg' | 'xchg' | 'test_and_set' | 'test_and_clear' | 'fetch_or' | 'fetch_andnot' | 'andnot' | 'other';
@@ -38,6 +38,19 @@ export function constTokens(text: string): string[] {
   return text.match(/\b[A-Z_][A-Z0-9_]{2,}\b/g) ?? [];
 }
 export const isLockishText = (t: string) => constTokens(t).some((c) => LOCKISH_CONST.test(c) && !/UNLOCK/.test(c));
+/** A value that *sets* a lock-like constant: `X_LOCKED`, `old | X_LOCKED`, `v + X_LOCKED`; not
+ *  `v & X_OWNER_MASK` or `v & ~X_LOCKED`. */
+export function setsLockish(value: string): boolean {
+  return value
+    .replace(/\([^()]*\*\)/g, '')
+    .split(/[|+]/)
+    .some((part) => {
+      const t = part.trim().replace(/^\(+|\)+$/g, '').trim();
+      return /^[A-Z_][A-Z0-9_]*$/.test(t) && isLockishText(t);
+    });
+}
+/** Clears a lock-like constant: `v & ~X_LOCKED`. */
+export const clearsLockish = (value: string) => /&\s*~\s*\(?\s*([A-Z_][A-Z0-9_]*)/.test(value) && isLockishText(/&\s*~\s*\(?\s*([A-Z_][A-Z0-9_]*)/.exec(value)![1]!);
 const isConstantValue = (t: string) => /^(0|0UL|0L|NULL|false|[A-Z_][A-Z0-9_]*)$/.test(t.trim());
 
 export interface WordSite {
@@ -85,6 +98,8 @@ export function callText(ev: AnalysisEvent): string {
 /** An RMW that acquires a lock word, with the reason it counts as one. */
 export function acquireSite(fn: FunctionModel, ev: AnalysisEvent, index: number): WordSite | null {
   if (ev.kind !== 'call' || ev.primitive?.op !== 'rmw') return null;
+  // Non-atomic bitops (__test_and_set_bit) are serialised by some other lock by contract.
+  if (ev.primitive.family === 'bitops' && ev.primitive.ordering === 'none') return null;
   const w = wordOfCall(ev);
   if (!w) return null;
   const flav = rmwFlavour(ev.primitive.name);
@@ -99,16 +114,16 @@ export function acquireSite(fn: FunctionModel, ev: AnalysisEvent, index: number)
     case 'try_cmpxchg': {
       const expected = ev.args[1] ?? '';
       const next = ev.args[2] ?? '';
-      ok = (isLockishText(next) && !/&\s*~/.test(next)) || (lockishFn && (flav === 'cmpxchg' ? isConstantValue(expected) : true) && !/&\s*~/.test(next));
+      ok = setsLockish(next) || (lockishFn && (flav === 'cmpxchg' ? isConstantValue(expected) : true) && !/&/.test(next));
       break;
     }
     case 'xchg': {
       const next = ev.args[1] ?? '';
-      ok = isLockishText(next) || (lockishFn && /^(1|true|[A-Z_][A-Z0-9_]*)$/.test(next.trim()));
+      ok = setsLockish(next) || (lockishFn && /^(1|true|[A-Z_][A-Z0-9_]*)$/.test(next.trim()));
       break;
     }
     case 'fetch_or':
-      ok = isLockishText(ev.args[0] ?? '');
+      ok = setsLockish(ev.args[0] ?? '');
       break;
     default:
       ok = false;

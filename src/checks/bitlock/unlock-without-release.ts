@@ -15,9 +15,10 @@
 // recognised only through unusual names, releases through a helper function, and words reached
 // through different field names; a store in another function that is really a re-initialisation
 // under some outer exclusion is reported too.
+import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { Check, FunctionModel } from '../../engine/types.js';
 import type { InterleavingStep } from '../../model/index.js';
-import { accessesBetween, acquisitions, acquireSite, callText, fenceBefore, isInitFunction, releaseCandidate, wordOfCall, type WordSite } from './lock-word.js';
+import { accessesBetween, acquisitions, acquireSite, callText, clearsLockish, fenceBefore, rmwFlavour, isInitFunction, releaseCandidate, wordOfCall, type WordSite } from './lock-word.js';
 import { herdAcquire, herdName, herdRelease, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-unlock-without-release';
@@ -60,6 +61,8 @@ export const unlockWithoutRelease: Check = {
             const pair = own ?? (other && !isInitFunction(fn.name) && !sites.some((s) => s.fn === fn) ? other : undefined);
             if (!pair) return;
             if (rel.ordering === 'release' || (rel.ordering === 'full' && rel.primitive?.op === 'rmw')) return;
+            if (!releasesValue(rel, pair)) return;
+            if (underOtherLock(fn, i, sites)) return;
             const { fence, weak } = fenceBefore(fn, i);
             if (fence) return;
             report(fn, rel, pair, own ? pair.index : -1, weak);
@@ -67,6 +70,61 @@ export const unlockWithoutRelease: Check = {
         }
       },
     };
+
+    /** The store puts the word back to "free": 0/NULL, the value the acquisition expected, the word
+     *  with the lock bit cleared, or a variable (a saved old value). Other constants and computed
+     *  values are state changes of a word that is not (only) a lock. */
+    function releasesValue(rel: WordSite, acq: WordSite): boolean {
+      if (rel.bit) return true;
+      let value: string;
+      if (rel.ev.kind === 'store') value = rel.ev.value;
+      else if (rel.primitive?.op === 'rmw' && rmwFlavour(rel.primitive.name) !== 'xchg') return true; // andnot of a LOCKED bit
+      else if (rel.primitive?.op === 'rmw') value = rel.ev.args[1] ?? '';
+      else value = rel.ev.args[(rel.primitive?.lockArg ?? 0) === 0 ? 1 : 0] ?? '';
+      const v = value.replace(/\s+/g, '').replace(/^\((?:unsigned)?\w*\*?\)/, '');
+      if (/^(0|0UL|0L|NULL|false)$/.test(v)) return true;
+      const expected = acq.ev.kind === 'call' ? (acq.ev.args[1] ?? '').replace(/\s+/g, '') : '';
+      if (expected && v === expected && /^[A-Z_][A-Z0-9_]*$/.test(v)) return true;
+      if (clearsLockish(v)) return true;
+      return /^_*[a-z]\w*$/.test(v) && v !== v.toUpperCase();
+    }
+
+    /** A real lock (or a *_lock() wrapper not of this word) is held around the release: that lock's
+     *  ordering, not the word's, is what the code relies on. */
+    function underOtherLock(fn: FunctionModel, index: number, sites: WordSite[]): boolean {
+      const ev = fn.events[index]!;
+      if (ev.ctx.locks.some((l) => l.mode === 'exclusive' && ['spinlock', 'raw_spinlock', 'rwlock', 'mutex', 'rwsem', 'bit_spinlock'].includes(l.kind))) return true;
+      const own = new Set(sites.map((s) => s.fn.name));
+      const held: string[] = [];
+      for (let k = 0; k < index; k++) {
+        const e = fn.events[k]!;
+        if (e.kind !== 'call' || e.primitive || own.has(e.callee)) continue;
+        const lock = /^(\w+?)_(?:try)?lock(?:_irq|_irqsave|_bh|_nested)?$/.exec(e.callee);
+        const unlock = /^(\w+?)_unlock(?:_irq|_irqrestore|_bh)?$/.exec(e.callee);
+        if (lock) held.push(lock[1]!);
+        else if (unlock && !beforeReturn(e.node)) {
+          const at = held.lastIndexOf(unlock[1]!);
+          if (at >= 0) held.splice(at, 1);
+        }
+      }
+      if (held.length) return true;
+      // Released inside a region that a real unlock ends right after (`clear_bit(); x_unlock();`).
+      for (let k = index + 1; k < fn.events.length; k++) {
+        const e = fn.events[k]!;
+        if (e.kind === 'return') break;
+        if (e.kind === 'call' && (e.primitive?.op === 'unlock' || (!e.primitive && /_unlock(_irq|_irqrestore|_bh)?$/.test(e.callee)))) return true;
+        if (e.kind === 'call' && e.primitive && e.primitive.op !== 'fence') break;
+      }
+      return false;
+    }
+
+    /** An unlock on an early-exit path (`x_unlock(); return;`) leaves the lock held on the main path. */
+    function beforeReturn(n: SyntaxNode): boolean {
+      let stmt: SyntaxNode | null = n;
+      while (stmt && stmt.parent && stmt.parent.type !== 'compound_statement') stmt = stmt.parent;
+      for (let s = stmt?.nextNamedSibling ?? null; s; s = s.nextNamedSibling) if (s.type === 'return_statement') return true;
+      return false;
+    }
 
     function report(fn: FunctionModel, rel: WordSite, acq: WordSite, from: number, weak: ReturnType<typeof fenceBefore>['weak']): void {
       const cs = accessesBetween(fn, from, rel.index, rel.word);

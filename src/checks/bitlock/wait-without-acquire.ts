@@ -21,9 +21,9 @@ import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-wait-without-acquire';
 /** Lock/hand-over paths: *lock*, *down*, *acquire*, *claim*, *wait_for*. */
-const WAIT_FN = /lock|(^|_)down(_|$)|acquire|claim|wait_for|slowpath/;
+const WAIT_FN = /(^|_|slow|spin|try|mutex|sem)lock(_|$)|(^|_)down(_|$)|acquire|claim|wait_for|slowpath/;
 /** Calls that make a loop a spin/sleep loop when the knowledge base has no entry for them. */
-const SPIN_OR_SLEEP = /^(cpu_relax|set_current_state|schedule|schedule_timeout\w*|io_schedule\w*|schedule_preempt_disabled|cond_resched|msleep\w*|usleep_range\w*|udelay|ndelay|mdelay|fsleep|ssleep)$/;
+const SPIN_OR_SLEEP = /^(cpu_relax|set_current_state|schedule|schedule_timeout\w*|io_schedule\w*|schedule_preempt_disabled|msleep\w*|usleep_range\w*|udelay|ndelay|mdelay|fsleep|ssleep)$/;
 
 function isLoop(n: SyntaxNode): boolean {
   return n.type === 'while_statement' || n.type === 'for_statement' || n.type === 'do_statement';
@@ -111,6 +111,8 @@ export const waitWithoutAcquire: Check = {
         if (!c) continue;
         const ev = loadEvidence(fn, c);
         if (!ev) continue;
+        // A timeout or error exit (`ret = -ETIMEDOUT; break;`) does not take the lock.
+        if (/=\s*-E[A-Z]+/.test(consequence?.text ?? '') || /timeout|signal/i.test(c.text)) continue;
         const inside = fn.events.filter((e) => consequence && within(e, consequence));
         out.push({ cond: c, after: [...inside, ...afterLoop], ...ev });
       }
