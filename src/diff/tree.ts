@@ -25,7 +25,8 @@ export interface TreeSession extends SourceProvider {
   dispose(): Promise<void>;
 }
 
-const IDENTITY = ['user.name=lockreview', 'user.email=lockreview@localhost', 'commit.gpgsign=false', 'core.hooksPath=/dev/null'];
+const NO_HOOKS = ['core.hooksPath=/dev/null'];
+const IDENTITY = ['user.name=lockreview', 'user.email=lockreview@localhost', 'commit.gpgsign=false', ...NO_HOOKS];
 
 /** RFC 2047 for a header value that is not plain ASCII (git mailinfo decodes it to UTF-8). */
 function encodeWord(text: string): string {
@@ -115,7 +116,8 @@ export async function openTree(dir: string, series: Series): Promise<TreeSession
   const tmp = await mkdtemp(join(tmpdir(), 'lockreview-tree-'));
   const wt = join(tmp, 'wt');
   try {
-    await user.raw(['worktree', 'add', '--detach', '--no-checkout', '--quiet', wt, base]);
+    // No hook of the user's repo (post-checkout) runs for our worktree.
+    await simpleGit(dir, { config: NO_HOOKS, unsafe: { allowUnsafeHooksPath: true } }).raw(['worktree', 'add', '--detach', '--no-checkout', '--quiet', wt, base]);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw new InputError(dir, `cannot create a temporary worktree: ${firstLine(err)}`);
@@ -124,7 +126,7 @@ export async function openTree(dir: string, series: Series): Promise<TreeSession
   // Only the files the series touches are checked out (a kernel tree has ~90k files): the sparse
   // patterns live in the temporary worktree's own git dir, and sparse mode is switched on per
   // command, so the user's config is not changed.
-  const sparse = await sparseCheckout(simpleGit(wt), wt, series);
+  const sparse = await sparseCheckout(simpleGit(wt, { config: NO_HOOKS, unsafe: { allowUnsafeHooksPath: true } }), wt, series);
   const git = simpleGit(wt, { config: [...IDENTITY, ...(sparse ? ['core.sparseCheckout=true'] : [])], unsafe: { allowUnsafeHooksPath: true } });
   const revs: string[] = [base];
   const applied: boolean[] = series.patches.map(() => false);

@@ -2,7 +2,7 @@
 // user's work tree, index, HEAD, branches and stash stay exactly as they were.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ingestInputs } from '../../src/ingest/index.js';
@@ -126,4 +126,20 @@ test('unknown base-commit falls back to HEAD with a note; not a work tree is an 
   const notRepo = tempDir();
   await assert.rejects(openTree(notRepo, series[0]!), (e: unknown) => e instanceof InputError && e.input === notRepo && /not a git work tree/.test(e.message));
   assert.ok(!existsSync(join(notRepo, '.git')));
+});
+
+test("the user's hooks do not run for the temporary worktree or its commits", async () => {
+  const { dir, git } = await repo();
+  writeFileSync(join(dir, 'a.c'), 'x\n');
+  await git.add('a.c').commit('base');
+  const marker = join(tempDir(), 'hook-ran');
+  for (const hook of ['post-checkout', 'applypatch-msg', 'pre-applypatch', 'post-applypatch', 'pre-commit', 'commit-msg', 'post-commit']) {
+    writeFileSync(join(dir, '.git', 'hooks', hook), `#!/bin/sh\necho ${hook} >> '${marker}'\n`, { mode: 0o755 });
+  }
+  const d = ['diff --git a/a.c b/a.c', 'index 587be6b..975fbec 100644', '--- a/a.c', '+++ b/a.c', '@@ -1 +1 @@', '-x', '+y', ''].join('\n');
+  const { series } = await ingestInputs([writeTemp('p.diff', d)]);
+  const t = await openTree(dir, series[0]!);
+  assert.deepEqual(t.applied, [true]);
+  await t.dispose();
+  assert.ok(!existsSync(marker), existsSync(marker) ? readFileSync(marker, 'utf8') : '');
 });
