@@ -366,7 +366,7 @@ interface Assembled {
 /** Lays one path per thread out as one event structure; null when lock.cat rules it out. */
 function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[], maxOrders: number): Assembled | null {
   const explode = (loc: string): never => {
-    throw new UnsupportedError('state explosion', `unsupported: state explosion: more than ${maxOrders} coherence orders for '${loc}' in ${test.file}`);
+    throw new UnsupportedError('state explosion', `unsupported: state explosion: too many coherence orders or read-from choices for '${loc}' in ${test.file}`);
   };
   const events: ExecEvent[] = [];
   const initIndex = new Map<string, number>();
@@ -547,6 +547,7 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[], maxOrders
   const rmwWriteOf = new Map<number, number>();
   for (const [r, w] of rmw) rmwWriteOf.set(r, w);
   const perLoc: { loc: string; choices: { order: number[]; rf: [number, number][] }[] }[] = [];
+  let localChecks = 0;
   for (const pl of perLocOrders) {
     const reads = allReads.filter((r) => events[r.ev]!.loc === pl.loc);
     const threadEvents = new Map<number, number[]>();
@@ -567,6 +568,7 @@ function assemble(test: LitmusTest, locs: Loc[], chosen: ThreadPath[], maxOrders
       const pick: number[] = [];
       const go = (k: number): void => {
         if (k === reads.length) {
+          if (++localChecks > maxOrders * 20) explode(pl.loc);
           const rf: [number, number][] = [...fixed, ...reads.map((r, idx): [number, number] => [pick[idx]!, r.ev])];
           if (locallyConsistent(order, rf, threadEvents)) choices.push({ order, rf });
           return;
