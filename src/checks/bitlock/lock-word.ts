@@ -92,7 +92,7 @@ export function resultUsed(ev: CallEvent): boolean {
 }
 
 export function callText(ev: AnalysisEvent): string {
-  return ev.node.text.replace(/\s+/g, ' ').trim();
+  return ev.node.text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').replace(/\s+/g, ' ').replace(/\(\s/g, '(').replace(/\s\)/g, ')').trim();
 }
 
 /** An RMW that acquires a lock word, with the reason it counts as one. */
