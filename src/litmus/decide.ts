@@ -8,6 +8,11 @@
 // choice then matches each read with a write of the same value. Locks follow lock.cat: a
 // spin_lock is an LKR/LKW pair, each critical section's UL directly follows its LKW in co, and the
 // LKR reads from the co-predecessor of its LKW (the initial state or the previous unlock).
+// Search: coherence and atomicity are per location, so each location's (co, rf) pairs are
+// filtered alone before their product is judged; path combinations whose reads no write can
+// satisfy, or whose registers fail a register-only filter, are dropped before any co/rf choice.
+// Bounds on paths, combinations, coherence orders and candidates turn a blow-up into an
+// UnsupportedError ("state explosion") instead of a hang.
 import { InputError, UnsupportedError } from '../errors.js';
 import { refKey, sameValue, valueText, type Expr, type LitmusTest, type Prop, type StateRef, type Stmt, type Value } from './ast.js';
 import type { PathEvent, ThreadPath } from './events.js';
