@@ -9,10 +9,14 @@
 // MAX_DEPTH calls deep, so that a chain reads `helper() -> mutex_lock()`. A callee that forwards
 // its own gfp_t parameter to an allocator sleeps when its caller passes a sleeping mask there.
 //
-// Blind spots: function pointers and callees defined outside the units; sleeping that depends on a
-// run-time condition (`if (blocking) mutex_lock()`, `might_sleep_if()`), which is taken as "may
-// sleep" when unconditional in the text and ignored otherwise only for gfp masks held in
-// variables; same-named static functions of different files are merged by name (first definition
+// Precision: maySleep / maySleepOnRT keep only sleeping calls the function makes on its straight
+// path: not inside a branch, loop or switch, and not after a success-looking early return (the
+// `if (fast path) return true; alloc()` shape); a function that drops a lock its caller holds sleeps
+// only after the drop; a function that tests CONFIG_PREEMPT_RT is RT-aware and gets no RT facts.
+// Lock acquisitions and SRCU facts are kept on every path (lock order does not depend on how often).
+//
+// Blind spots: function pointers and callees defined outside the units; sleeping on a conditional
+// path (left out, see above); gfp masks held in variables (unknown); same-named static functions of different files are merged by name (first definition
 // wins, whole definitions before hunk fragments).
 
 import { readFileSync } from 'node:fs';
@@ -148,31 +152,37 @@ interface Direct {
   srcuReadSides: FunctionSummary['srcuReadSides'][number][];
   srcuSyncs: FunctionSummary['srcuSyncs'][number][];
   calls: CallEvent[];
+  /** Calls on the function's straight path (see straight()). */
+  straightCalls: Set<CallEvent>;
+  rtAware: boolean;
 }
 
 const ACQUIRE_KINDS_EXCLUDED: ReadonlySet<LockKind> = new Set(['rcu', 'seqcount_write', 'bitlock', 'srcu']);
 
 function directFacts(fn: FunctionModel, kb: KnowledgeBase): Direct {
-  const d: Direct = { sleep: null, sleepRT: null, gfpParam: null, acquires: [], srcuReadSides: [], srcuSyncs: [], calls: [] };
+  const d: Direct = { sleep: null, sleepRT: null, gfpParam: null, acquires: [], srcuReadSides: [], srcuSyncs: [], calls: [], straightCalls: new Set(), rtAware: false };
   const paramNames = [...fn.params.keys()];
   // A function that releases a lock its caller holds (`unlock; schedule(); lock` in a wait loop,
   // ___down_common(), hva_to_pfn_retry()) sleeps only after the drop: such sleeps do not count at
   // call sites made under that lock, so they are left out of the summary.
   const own = new Set<string>();
   let droppedCallers = false;
+  const rtAware = /\bCONFIG_PREEMPT_RT\b/.test(fn.node.text);
+  d.rtAware = rtAware;
   for (const ev of fn.events) {
     if (ev.kind !== 'call') continue;
     const p = primitiveOf(ev, kb);
     if (!p) {
       if (!droppedCallers) d.calls.push(ev);
+      if (!droppedCallers && straight(ev, fn)) d.straightCalls.add(ev);
       continue;
     }
     const lockExpr = lockExprOf(ev, p);
     if (lockExpr && (p.op === 'lock' || p.op === 'trylock')) own.add(lockExpr);
     if (lockExpr && p.op === 'unlock' && !own.has(lockExpr)) droppedCallers = true;
-    const level = droppedCallers ? null : directSleep(ev, kb, fn);
+    const level = droppedCallers || !straight(ev, fn) ? null : directSleep(ev, kb, fn);
     if (level === 'always' && !d.sleep) d.sleep = { chain: [ev.callee], line: ev.line };
-    if (level === 'rt' && !d.sleepRT) d.sleepRT = { chain: [ev.callee], line: ev.line };
+    if (level === 'rt' && !d.sleepRT && !rtAware) d.sleepRT = { chain: [ev.callee], line: ev.line };
     if (p.gfpArg != null && !d.gfpParam && level !== 'always') {
       const mask = ev.args[p.gfpArg]?.trim() ?? '';
       const idx = paramNames.indexOf(mask);
@@ -207,6 +217,29 @@ export function rebase(lockClass: string, callee: FunctionModel, ev: CallEvent, 
   const arg = normaliseExpr(ev.args[idx]!);
   if (!/^[\w>.\-[\]]+$/.test(arg)) return lockClass;
   return classOf(`${arg}${m[2]}`, caller);
+}
+
+const ERROR_RETURN = /^(-\s*E[A-Z0-9]+|NULL|false|-1|ERR_PTR\s*\(.*\)|ERR_CAST\s*\(.*\)|PTR_ERR\s*\(.*\)|ret|err|error|rc)$/;
+
+/** Whether a call is on the function's straight path: not inside a branch, loop or switch body,
+ *  and not after an early return of a success-looking value (a fast path that skips it). */
+export function straight(ev: CallEvent, fn: FunctionModel): boolean {
+  const body = fn.node.childForFieldName('body');
+  let n = ev.node;
+  while (n.parent && n.id !== body?.id) {
+    const parent = n.parent;
+    const t = parent.type;
+    if (t === 'if_statement' && parent.childForFieldName('condition')?.id !== n.id) return false;
+    if (t === 'conditional_expression' && parent.childForFieldName('condition')?.id !== n.id) return false;
+    if (t === 'while_statement' || t === 'for_statement' || t === 'do_statement' || t === 'switch_statement' || t === 'case_statement') return false;
+    if (t === 'binary_expression' && /^(&&|\|\|)$/.test(parent.childForFieldName('operator')?.text ?? '') && parent.childForFieldName('right')?.id === n.id) return false;
+    n = parent;
+  }
+  for (const e of fn.events) {
+    if (e === ev) break;
+    if (e.kind === 'return' && e.line < ev.line && !ERROR_RETURN.test((e.value ?? '').trim())) return false;
+  }
+  return true;
 }
 
 /** Prefer whole definitions over hunk fragments, and the first of equals. */
@@ -250,8 +283,9 @@ export function computeSummaries(fns: readonly FunctionModel[], kb: KnowledgeBas
         const via = (c: { chain: string[]; line: number }) => ({ chain: [ev.callee, ...c.chain], line: ev.line });
         let calleeSleep = callee.maySleep;
         if (!calleeSleep && callee.gfpParam && gfpMaySleep(ev.args[callee.gfpParam.arg]) === true) calleeSleep = callee.gfpParam;
-        if (!s.maySleep && calleeSleep) s.maySleep = via(calleeSleep);
-        if (!s.maySleepOnRT && callee.maySleepOnRT) s.maySleepOnRT = via(callee.maySleepOnRT);
+        const onPath = d.straightCalls.has(ev);
+        if (!s.maySleep && calleeSleep && onPath) s.maySleep = via(calleeSleep);
+        if (!s.maySleepOnRT && callee.maySleepOnRT && onPath && !d.rtAware) s.maySleepOnRT = via(callee.maySleepOnRT);
         if (!s.gfpParam && callee.gfpParam) {
           const idx = [...fn.params.keys()].indexOf(ev.args[callee.gfpParam.arg]?.trim() ?? '');
           if (idx >= 0) s.gfpParam = { arg: idx, ...via(callee.gfpParam) };

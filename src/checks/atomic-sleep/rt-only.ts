@@ -17,7 +17,7 @@
 // non-blockable MMU notifier that bails out on !mmu_notifier_range_blockable() before the lock is
 // recognised only when the test is a call that precedes the lock in the text.
 import type { Check } from '../../engine/types.js';
-import { atomicReasons, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
+import { atomicReasons, findingLine, irqsHardOffOnRT, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
 import { callText, shapeRoles } from './sleep-in-atomic.js';
 
 export const rtOnly: Check = {
@@ -42,10 +42,13 @@ export const rtOnly: Check = {
     return {
       onEvent(ev, fn) {
         if (ev.kind !== 'call') return;
+        // Code that tests CONFIG_PREEMPT_RT was written with RT in mind (memcg1_check_events()).
+        if (/\bCONFIG_PREEMPT_RT\b/.test(fn.node.text)) return;
         const site = sleepAt(ev, fn, ctx);
         if (site?.level !== 'rt') return;
         const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn), ctx.functions())
           .filter((r) => r.onRT)
+          .filter((r) => r.kind !== 'irq' || r.line != null || irqsHardOffOnRT(fn, ev, ctx.kb))
           .map((r) => locateReason(r, fn, ev));
         if (!reasons.length) return;
         const at = findingLine(ev, reasons, fn);

@@ -202,6 +202,22 @@ export function findingLine(ev: CallEvent, reasons: readonly AtomicReason[], fn:
   return null;
 }
 
+/** Whether IRQs are hard-disabled on PREEMPT_RT at `ev`: every call before it that turned IRQs off
+ *  is a pure context primitive (local_irq_save/disable, raw_spin_lock_irq*), none a spinlock_t /
+ *  rwlock_t irqsave, which leaves IRQs on under RT. Paths are merged by the walker, so one such
+ *  lock on any path makes the state unknown. */
+export function irqsHardOffOnRT(fn: FunctionModel, ev: AnalysisEvent, kb: KnowledgeBase): boolean {
+  let any = false;
+  for (const e of fn.events) {
+    if (e === ev) break;
+    if (e.kind !== 'call' || e.primitive?.context?.irq !== 'off') continue;
+    const p = primitiveOf(e, kb);
+    if (p && (p.op === 'lock' || p.op === 'trylock') && p.kind !== 'raw_spinlock') return false;
+    any = true;
+  }
+  return any;
+}
+
 /** Fills in where a context reason began when the engine keeps only a depth or flag (preemption,
  *  RCU, IRQs, BH): the last call before `ev` that entered that state. */
 export function locateReason(r: AtomicReason, fn: FunctionModel, ev: AnalysisEvent): AtomicReason {
