@@ -112,6 +112,12 @@ export function patchMailInfo(raw: Buffer): PatchMailInfo | null {
   };
 }
 
+/** The decoded From header of a mail ("Name <addr>"), for answering its sender. */
+export function senderOf(raw: Buffer): string | null {
+  const from = decodeWords(readHeaders(raw).get('from') ?? '').replace(/\s+/g, ' ').trim();
+  return from || null;
+}
+
 /** `[RFC PATCH net-next v2 3/7] foo: bar` -> version 2, 3 of 7. Null unless it is a patch posting. */
 export function parseSubjectTag(subject: string): { version: number; index: number; total: number; subject: string } | null {
   if (/^\s*(re|aw|fwd?|antw)\s*:/i.test(subject)) return null;

@@ -26,6 +26,9 @@ export interface ReplyOptions {
   toOverride?: string[] | null;
   /** Also reply to patches without findings. */
   replyClean?: boolean;
+  /** Who sent each patch mail (Message-ID -> mailbox) when that is not the patch's author (a
+   *  maintainer or stable reviewer posting someone's patch): Cc'd with the original To/Cc. */
+  senders?: ReadonlyMap<string, string>;
   /** Finding ids already reported on an earlier revision: left out of the replies. */
   skipFindingIds?: ReadonlySet<string>;
   /** Metadata of the checks, for the rule's explanation under each comment. */
@@ -452,7 +455,9 @@ function recipients(patch: Patch, opts: ReplyOptions): { to: string[]; cc: strin
   };
   const author = patch.from ? [formatPerson(patch.from.name, patch.from.email)] : [];
   const to = take(author);
-  const cc = take([...(opts.ccOriginal === false ? [] : [...patch.to, ...patch.cc]), ...(opts.cc ?? [])]);
+  const sender = patch.messageId ? opts.senders?.get(patch.messageId) : undefined;
+  const original = opts.ccOriginal === false ? [] : [...(sender ? [sender] : []), ...patch.to, ...patch.cc];
+  const cc = take([...original, ...(opts.cc ?? [])]);
   if (!to.length && cc.length) return { to: [cc[0]!], cc: cc.slice(1) };
   return { to, cc };
 }

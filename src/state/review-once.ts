@@ -26,7 +26,7 @@ import type { Config } from '../config/index.js';
 import { VERSION } from '../version.js';
 import { addressOf, formatMbox, renderReplies, type EmailReply, type ReplyOptions } from '../render/email.js';
 import { smtpSender, writeEml, type SmtpOptions, type SmtpSender } from '../post/smtp.js';
-import { commitsSince, groupSeries, listEpochs, messageAt, patchMailInfo, type SeriesGroup } from '../ingest/public-inbox.js';
+import { commitsSince, groupSeries, listEpochs, messageAt, patchMailInfo, senderOf, type SeriesGroup } from '../ingest/public-inbox.js';
 import { DELIVERED, ReviewState, type StoredMessage, type StoredReply } from './store.js';
 
 export interface InboxRunOptions {
@@ -175,9 +175,15 @@ async function reviewGroup(
   let report: Report | null = null;
   let seriesList: Series[] = [];
   let failure: string | null = null;
+  const senders = new Map<string, string>();
   try {
     const source = `${opts.dir} <${first.messageId}>`;
-    const msgs = stored.map((m) => parseMessage(state.rawOf(m.messageId) ?? Buffer.alloc(0), `${source} ${m.messageId}`));
+    const raws = stored.map((m) => ({ id: m.messageId, raw: state.rawOf(m.messageId) ?? Buffer.alloc(0) }));
+    for (const { id, raw } of raws) {
+      const sender = senderOf(raw);
+      if (sender) senders.set(id, sender);
+    }
+    const msgs = raws.map(({ id, raw }) => parseMessage(raw, `${source} ${id}`));
     const ingested = ingestMessages(msgs, source);
     seriesList = ingested.series;
     report = await reviewSeries(seriesList, { config: opts.config, tree: opts.tree }, [...ingested.notes]);
@@ -190,7 +196,7 @@ async function reviewGroup(
   const patchSubjects = stored.filter((m) => m.index > 0).map((m) => normaliseSubject(m.subject));
   const skip = opts.resend ? new Set<string>() : previouslyReported(state, author, normaliseSubject(first.subject), patchSubjects, group.version);
   const replies: EmailReply[] = report
-    ? renderReplies(seriesList, report, { ...opts.reply, date, version: VERSION, checks: allChecks().map((c) => c.meta), skipFindingIds: skip })
+    ? renderReplies(seriesList, report, { ...opts.reply, date, version: VERSION, checks: allChecks().map((c) => c.meta), skipFindingIds: skip, senders })
     : [];
   const findingIds = report ? [...new Set(report.findings.map((f) => f.id))] : [];
   const planned: StoredReply[] = replies

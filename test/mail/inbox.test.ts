@@ -216,6 +216,19 @@ test('inbox: a series that cannot be read is recorded as failed, once, and the o
   assert.equal(st.series.length, 2);
 });
 
+test("inbox: a patch posted by someone else than its author answers the author and Cc's the sender", async () => {
+  const inbox = new InboxBuilder();
+  // The corpus mail carries an in-body "From: Bartosz ..." line: the patch's author.
+  await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH] ${GPIO}`, messageId: 'a1@example.org', from: 'Stable Poster <poster@example.org>', to: 'list@example.org' }));
+  const out = mkdtempSync(join(tmpdir(), 'lockreview-out-'));
+  const r = runCli(['inbox', inbox.dir, '--out', out, '--state', join(out, 'state.sqlite'), '--reply-clean']);
+  assert.equal(r.status, 0, r.stderr);
+  const [file] = emls(out);
+  const reply = readFileSync(join(out, file!), 'utf8');
+  assert.match(header(reply, 'To')!, /bartosz/i);
+  assert.equal(header(reply, 'Cc'), 'Stable Poster <poster@example.org>, list@example.org');
+});
+
 test('inbox: without --out or --send the replies go to stdout as an mbox', async () => {
   const inbox = new InboxBuilder();
   await inbox.add(corpusMessage('srcu-gpiolib-label-sync-srcu-hotpath-fixed', { subject: `[PATCH] ${GPIO}`, messageId: 'a1@example.org' }));
