@@ -105,3 +105,14 @@ test('shapeFromHeader: hunk-only fragments recognise an irq_chip callback by its
   const other = shapeFromHeader('foo_probe', 'static int foo_probe(struct platform_device *pdev)');
   assert.deepEqual(other && rolesFromShape(other), []);
 });
+
+test('hunk fragments: the engine wrapper named after the hunk header gets roles from its parameters', async () => {
+  const r = await roles(`void __lockreview_hunk_foo_gpio_irq_set_type(struct irq_data *d, unsigned int type) {
+	regmap_update_bits(map, 0, 1, type);
+}
+void __lockreview_hunk_foo_probe(struct platform_device *pdev) {
+	foo();
+}`);
+  assert.deepEqual(r.foo_gpio_irq_set_type, ['irq-chip']);
+  assert.equal(r.foo_probe, undefined);
+});

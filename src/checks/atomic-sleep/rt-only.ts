@@ -56,7 +56,10 @@ export const rtOnly: Check = {
         const key = `${fn.unit.file}:${fn.name}`;
         if (reported.has(key)) return;
         reported.add(key);
-        const why = at.reason.line != null ? `${at.reason.text} (line ${at.reason.line})` : at.reason.text;
+        let why = at.reason.line != null ? `${at.reason.text} (line ${at.reason.line})` : at.reason.text;
+        if (at.reason.kind === 'role' && /MMU notifier/i.test(at.reason.text)) {
+          why += ' (the OOM reaper calls it through mmu_notifier_invalidate_range_start_nonblock(); test mmu_notifier_range_blockable() before taking sleeping locks)';
+        }
         const target = site.chain[site.chain.length - 1];
         const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
         ctx.report({
