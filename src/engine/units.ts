@@ -117,7 +117,9 @@ export function hunkUnit(file: string, patch: number | null, hunk: Hunk): Analys
   // closes a brace it did not open.
   const firstOpen = texts.findIndex((t) => /^\{/.test(t));
   const firstClose = texts.findIndex((t) => /^\}/.test(t));
-  const opensOwn = prof.min >= 0 && firstOpen >= 0 && (firstClose < 0 || firstOpen < firstClose);
+  // A `{` at column 0 with no signature line before it in the fragment opens the header's function.
+  const signatureBefore = firstOpen > 0 && texts.slice(0, firstOpen).some((t) => /^[A-Za-z_]/.test(t));
+  const opensOwn = prof.min >= 0 && firstOpen >= 0 && signatureBefore && (firstClose < 0 || firstOpen < firstClose);
   const insideFn = !opensOwn && (name != null || prof.min < 0);
   const outLines: string[] = [];
   const lineMap: number[] = [];
@@ -138,7 +140,10 @@ export function hunkUnit(file: string, patch: number | null, hunk: Hunk): Analys
     const part = texts.slice(0, endIdx + 1);
     const pp = braceProfile(part);
     const open = Math.max(1, goesOn - pp.min);
-    outLines.push(`void ${SYNTHETIC_PREFIX}${name ?? 'fragment'}(${headerParams(hunk.header, name)}) ${'{'.repeat(open)}`);
+    // git's hunk header rides along as a comment before the body, so checks can read attributes
+    // of the real signature (notrace, __must_hold(...)) that the fragment does not show.
+    const headerNote = hunk.header.trim() ? ` /* ${hunk.header.trim().replace(/\*\//g, '* /')} */` : '';
+    outLines.push(`void ${SYNTHETIC_PREFIX}${name ?? 'fragment'}(${headerParams(hunk.header, name)})${headerNote} ${'{'.repeat(open)}`);
     lineMap.push(0);
     for (; i <= endIdx; i++) {
       outLines.push(texts[i]!);

@@ -11,8 +11,8 @@
 //     process-context writer non-preemptible);
 //  2. a per-CPU counter (this_cpu_ptr()/per_cpu_ptr() result) updated in a `notrace` function:
 //     tracing and BPF hooks run in any context, so the same per-CPU counter is re-entered from IRQ;
-//  3. a per-CPU u64_stats counter updated with no visible preempt/IRQ/BH disable at all: reported
-//     as info, since the function may only be called from one context.
+// (A per-CPU counter with no such evidence stays silent: networking code updates per-CPU stats with
+// BH disabled by callers the code does not show.)
 // Blind spots: IRQ users in code that is not analysed; callers that disable IRQs invisibly.
 
 import type { CallEvent, Check, FunctionModel } from '../../engine/types.js';
@@ -72,7 +72,6 @@ export const writerIrqUnsafe: Check = {
           const { fn, ev, counter } = w;
           const t = counterType(ev.callee, counter, fn, unitsOf(ctx.functions()), ctx.kb);
           if (t.kind === 'latch' || t.kind === 'lockname-raw') continue;
-          let severity: 'warning' | 'info' = 'warning';
           let why: string | null = null;
           let other: Use | undefined = uses.find((u) => u !== w && u.irqContext && sameObject(u.counter, u.fn, counter, fn));
           if (other) {
@@ -84,9 +83,6 @@ export const writerIrqUnsafe: Check = {
             const head = fn.node.text.slice(0, Math.max(0, fn.node.text.indexOf('{')));
             if (/\bnotrace\b/.test(head) || /\bnotrace\b/.test(fn.unit.text.split('\n').find((l) => new RegExp(`\\b${fn.name}\\s*\\(`).test(l)) ?? '')) {
               why = `${counter} is per-CPU (${percpu.callee}() at line ${percpu.line}) and ${fn.name}() is notrace, i.e. called from tracing/BPF hooks that also run in IRQ context on the same CPU`;
-            } else if (t.kind === 'u64_stats') {
-              why = `${counter} is per-CPU (${percpu.callee}() at line ${percpu.line}) and nothing here disables preemption or IRQs; if any writer or reader of these stats runs in IRQ context, this writer can be re-entered`;
-              severity = 'info';
             }
             other = undefined;
           }
@@ -101,7 +97,6 @@ export const writerIrqUnsafe: Check = {
             unit: fn.unit,
             fn,
             line: ev.line,
-            severity,
             message: `${ev.callee}(${ev.args.join(', ')}) leaves IRQs enabled: ${why}. An interrupt on this CPU in the middle of the write section corrupts the sequence (or livelocks its reader); use ${irqsave}.`,
             key,
             reproduction: repro({
