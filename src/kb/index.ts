@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import type { FieldTypeFact, KnowledgeBase, LockOrderFact, Primitive } from '../engine/types.js';
 import type { ExtraFacts } from '../config/index.js';
 import { InputError } from '../errors.js';
-import { rulesFileSchema, primitiveSchema, lockOrderSchema, fieldTypeSchema } from './schema.js';
+import { rulesFileSchema, primitiveSchema, primitiveGroupSchema, lockOrderSchema, fieldTypeSchema } from './schema.js';
 import type { z } from 'zod';
 import { rulesDir } from '../assets.js';
 
@@ -60,6 +60,19 @@ export function parseRulesText(name: string, text: string): Facts {
     throw new InputError(name, `not valid ${name.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
   }
   if (data == null) data = {};
+  // Entries are checked one by one against the form they use, so the error names the field.
+  const list = (data as Record<string, unknown>)?.primitives;
+  if (Array.isArray(list)) {
+    list.forEach((e, i) => {
+      const schema = e && typeof e === 'object' && 'names' in e ? primitiveGroupSchema : primitiveSchema;
+      const r = schema.safeParse(e);
+      if (!r.success) {
+        const issue = r.error.issues[0]!;
+        const label = (e as Record<string, unknown>)?.name ?? (e as Record<string, unknown>)?.names;
+        throw new InputError(name, `primitives[${i}]${label ? ` (${Array.isArray(label) ? label.join(', ') : String(label)})` : ''}${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
+      }
+    });
+  }
   const r = rulesFileSchema.safeParse(data);
   if (!r.success) throw new InputError(name, describeIssue(r.error, data));
   const primitives: Primitive[] = [];
