@@ -95,6 +95,11 @@ test('--worktree reviews uncommitted changes as a last patch, read from disk', a
   const before = await repoState(repo.git);
   const withBug = readText(repo.dir, TABLE) + lockCode(BUGGY_UNLOCK);
   await writeFile(repo.dir, TABLE, withBug);
+  // A new file nobody has `git add`ed yet is part of the work tree's change too.
+  const extra = 'drivers/demo/extra.c';
+  const extraText = '#include <linux/bitops.h>\n\nstruct demo_head {\n\tunsigned long val;\n};\n' + lockCode(BUGGY_UNLOCK);
+  await writeFile(repo.dir, extra, extraText);
+  await writeFile(repo.dir, 'drivers/demo/notes.txt', 'not C: left out\n');
   const dirty = await repoState(repo.git);
   assert.notEqual(dirty, before);
 
@@ -107,8 +112,12 @@ test('--worktree reviews uncommitted changes as a last patch, read from disk', a
   const rep = report(r.stdout);
   const p = rep.series[0]!.patches;
   assert.equal(p[p.length - 1]!.subject, 'uncommitted changes (work tree)');
-  const f = rep.findings.find((x) => x.ruleId === 'bitlock-unlock-without-release');
-  assert.deepEqual([f?.file, f?.line, f?.patch], [TABLE, lineOf(withBug, BUGGY_UNLOCK), p.length]);
+  const found = rep.findings.filter((x) => x.ruleId === 'bitlock-unlock-without-release').map((x) => [x.file, x.line, x.patch]);
+  assert.deepEqual(found.sort(), [
+    [extra, lineOf(extraText, BUGGY_UNLOCK), p.length],
+    [TABLE, lineOf(withBug, BUGGY_UNLOCK), p.length],
+  ]);
+  assert.match(rep.series[0]!.notes.join('\n'), /1 untracked file other than \*\.c\/\*\.h not included/);
   assert.equal(await repoState(repo.git), dirty, 'the dirty state is left exactly as it was');
 });
 
