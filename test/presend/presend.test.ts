@@ -153,3 +153,27 @@ test('bad input: outside a repository, an unknown revision: exit 2, one line', a
   assert.match(b.stderr, /unknown revision 'no-such-branch'/);
   assert.equal(b.stdout, '');
 });
+
+test('renames, deletions and binary files in the range: reviewed, a renamed file keeps its history', async () => {
+  const repo = await makeDemoRepo();
+  await repo.git.raw(['mv', TABLE, 'drivers/demo/heads.c']);
+  await writeFile(repo.dir, 'drivers/demo/heads.c', readText(repo.dir, 'drivers/demo/heads.c') + '/* renamed */\n');
+  await writeFile(repo.dir, 'drivers/demo/firmware.bin', '\0\x01\x02binary');
+  await repo.git.add(['-A', 'drivers/demo']);
+  await repo.git.commit('demo: rename table.c, add firmware', undefined, { '--no-verify': null });
+  await repo.git.rm([OTHER]);
+  await repo.git.commit('demo: drop the Makefile', undefined, { '--no-verify': null });
+  const r = presend(repo.dir, '--format', 'json');
+  assert.equal(r.status, 1, r.stderr);
+  const rep = report(r.stdout);
+  assert.deepEqual(
+    rep.series[0]!.patches.slice(3).map((p) => [p.subject, p.files.sort()]),
+    [
+      ['demo: rename table.c, add firmware', ['drivers/demo/firmware.bin', 'drivers/demo/heads.c']],
+      ['demo: drop the Makefile', [OTHER]],
+    ],
+  );
+  const bug = rep.findings.filter((f) => f.ruleId === 'bitlock-unlock-without-release');
+  assert.deepEqual(bug.filter((f) => f.introduced).map((f) => [f.file, f.patch]), [[TABLE, 2]], 'introduced once, by the commit that added it');
+  assert.ok(bug.filter((f) => !f.introduced).every((f) => f.file === 'drivers/demo/heads.c'), 'after the rename it is pre-existing');
+});
