@@ -60,3 +60,34 @@ test('the fixed error path is silent', async () => {
   const findings = await runChecksOnPatch(fixed, { checks });
   assert.deepEqual(findings.map((f) => `${f.ruleId}:${f.line}`), []);
 });
+
+const slotsInsideSrcu = (lock: string): string =>
+  [
+    ...header,
+    '@@ -200,6 +200,8 @@ static int kvm_handle_hypercall_map(struct kvm_vcpu *vcpu, gpa_t gpa)',
+    ' 	int idx, r;',
+    ' ',
+    ' 	idx = srcu_read_lock(&vcpu->kvm->srcu);',
+    `+	mutex_lock(&vcpu->kvm->${lock});`,
+    ' 	r = kvm_map_gpa(vcpu, gpa);',
+    `+	mutex_unlock(&vcpu->kvm->${lock});`,
+    ' 	srcu_read_unlock(&vcpu->kvm->srcu, idx);',
+    ' 	return r;',
+    '',
+  ].join('\n');
+
+test('kvm->slots_lock taken inside a kvm->srcu read side breaks the documented order (locking.rst)', async () => {
+  const findings = await runChecksOnPatch(slotsInsideSrcu('slots_lock'), { checks });
+  assert.deepEqual(findings.map((f) => [f.ruleId, f.line]), [['srcu-sync-lock-inversion', 203]]);
+  const f = findings[0]!;
+  assert.match(f.message, /Documentation\/virt\/kvm\/locking\.rst/);
+  const il = f.reproduction.interleaving!;
+  assert.deepEqual(il.cpus, ['CPU0', 'CPU1']);
+  assert.equal(il.outcome, '*** DEADLOCK ***');
+  assert.match(il.steps.at(-1)!.action, /synchronize_srcu\(&kvm->srcu\)/);
+});
+
+test('kvm->slots_arch_lock inside the read side is allowed (released before synchronize_srcu)', async () => {
+  const findings = await runChecksOnPatch(slotsInsideSrcu('slots_arch_lock'), { checks });
+  assert.deepEqual(findings.map((f) => `${f.ruleId}:${f.line}`), []);
+});
