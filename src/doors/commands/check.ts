@@ -17,7 +17,7 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
     .option('--lore-url <url>', 'public-inbox base URL for --msgid', DEFAULT_LORE_URL)
     .option('--max-fetch-mb <n>', 'largest thread accepted from --lore-url, in MiB', '64')
     .option('--tree <dir>', 'git work tree of the project: apply the series in a temporary worktree and analyse whole files')
-    .option('--format <format>', 'text | json | sarif | email (replies as an mbox)', 'text')
+    .option('--format <format>', 'text | json | sarif | email (replies as an mbox) | b4 (b4 review check JSON) | b4-prep (checkpatch-style lines)', 'text')
     .option('--fail-on <level>', 'error | warning | info | never (exit 1 when a finding reaches it)')
     .option('--config <file>', 'configuration file (.toml or .json)')
     .option('--strict', 'also report in-code suppressions that match no finding');
