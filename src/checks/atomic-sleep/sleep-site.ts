@@ -111,7 +111,12 @@ function heldBeforeFragment(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeB
     const op = lockOp(e, kb);
     if (op) seen.add(op.expr);
   }
-  const later = all
+  // A later hunk's release says the lock is held at `ev` only when this fragment starts inside the
+  // function (the engine's wrapper line maps to no post-image line): when the function's start is
+  // visible and shows no acquisition before `ev`, the lock is taken after it, in code the patch
+  // does not show (the allocate-then-lock pattern).
+  const startsInside = fn.unit.lineMap[fn.node.startPosition.row] === 0;
+  const later = (startsInside ? all : [])
     .filter((f) => f !== fn && f.partial && f.name === fn.name && f.unit.file === fn.unit.file && f.unit.patch === fn.unit.patch && f.startLine > ev.line)
     .sort((a, b) => a.startLine - b.startLine);
   const idx = fn.events.indexOf(ev);

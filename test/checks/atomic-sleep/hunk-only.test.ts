@@ -72,3 +72,25 @@ test('near misses: the same call after the unlock, or an atomic allocation befor
   const atomic = await runChecksOnPatch(portLockPatch('\t\tfoo->buf = kzalloc(64, GFP_ATOMIC);', '\tfoo_done(port);'), { checks });
   assert.deepEqual(atomic, []);
 });
+
+test('near miss: allocate-then-lock, the function start visible and the unlock in a later hunk', async () => {
+  const patch = `diff --git a/drivers/misc/foo.c b/drivers/misc/foo.c
+--- a/drivers/misc/foo.c
++++ b/drivers/misc/foo.c
+@@ -10,6 +10,7 @@ struct foo *foo_get(void);
+ static int foo_update(struct foo *f)
+ {
+ 	void *old;
++	void *buf = kzalloc(64, GFP_KERNEL);
+ 
+ 	if (!buf)
+ 		return -ENOMEM;
+@@ -40,4 +41,5 @@ static int foo_update(struct foo *f)
+ 	f->buf = buf;
+ 	spin_unlock(&f->lock);
++	kfree(old);
+ 	return 0;
+ }
+`;
+  assert.deepEqual(await runChecksOnPatch(patch, { checks }), []);
+});
