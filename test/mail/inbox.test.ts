@@ -177,7 +177,7 @@ test('inbox: killed with SIGKILL after the first series: the stale lock is taken
   const statePath = join(out, 'state.sqlite');
   const args = ['inbox', inbox.dir, '--out', out, '--reply-clean', '--state', statePath];
   const killed = runCli(args, { env: { LOCKREVIEW_TEST_CRASH_AFTER: '1', LOCKREVIEW_TEST_CRASH_MODE: 'kill' } });
-  assert.notEqual(killed.status, 0);
+  assert.equal(killed.status, -1, `expected death by SIGKILL: ${killed.stderr}`);
   assert.ok(existsSync(`${statePath}.lock`), 'a killed run leaves its lock behind');
   assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp')), [], 'no temporary file left half-written');
 

@@ -164,7 +164,7 @@ test('killed in the middle of sending: the next run reports it and does not send
   const statePath = join(inbox.dir, 'state.sqlite');
   const args = ['inbox', inbox.dir, '--state', statePath, '--reply-clean', ...smtpArgs];
   const killed = await runCliAsync(args, { env: { LOCKREVIEW_TEST_CRASH_IN_SEND: '1' } });
-  assert.notEqual(killed.status, 0);
+  assert.equal(killed.status, -1, `expected death by SIGKILL: ${killed.stderr}`);
   assert.equal((await stateOf(statePath))[0]!.status, 'sending');
   const rerun = await runCliAsync(args);
   assert.equal(rerun.status, 0, rerun.stderr);
