@@ -143,3 +143,16 @@ test('check --format email prints an mbox on stdout', async () => {
   assert.match(r.stdout, /^From lockreview@lockreview\.invalid \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\nFrom: lockreview <lockreview@lockreview\.invalid>\n/);
   assert.match(r.stdout, /^In-Reply-To: <20240809194335\.1726916-19-seanjc@google\.com>$/m);
 });
+
+test('examples/: the rmap bit-lock example gets one reply, its fixed version none', async () => {
+  const bug = join(ROOT, 'examples/rmap-bitlock.mbox');
+  const fixed = join(ROOT, 'examples/rmap-bitlock-fixed.mbox');
+  const review = async (path: string) => {
+    const ingested = await ingestBuffer(readFileSync(path), path);
+    return renderReplies(ingested.series, await reviewSeries(ingested.series, {}, [...ingested.notes]), options());
+  };
+  const replies = await review(bug);
+  assert.equal(replies.length, 1);
+  assert.match(replies[0]!.text, /^> \+\tWRITE_ONCE\(rmap_head->val, new_val\);$/m);
+  assert.equal((await review(fixed)).length, 0);
+});
