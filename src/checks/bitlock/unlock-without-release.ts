@@ -22,6 +22,7 @@ import { accessesBetween, acquisitions, acquireSite, callText, clearsLockish, fe
 import { herdAcquire, herdName, herdRelease, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-unlock-without-release';
+const UNLOCK_WRAPPER = /_unlock(_irq|_irqrestore|_bh)?$/;
 
 function suggestion(rel: WordSite): string {
   const name = rel.primitive?.name ?? '';
@@ -71,6 +72,18 @@ export const unlockWithoutRelease: Check = {
       },
     };
 
+    let unlockerNames: Set<string> | null = null;
+    /** Functions of the analysis that release a real lock (put_x_header() -> x_unlock()). */
+    function unlockers(): Set<string> {
+      unlockerNames ??= new Set(
+        ctx
+          .functions()
+          .filter((f) => f.events.some((e) => e.kind === 'call' && (e.primitive?.op === 'unlock' || (!e.primitive && UNLOCK_WRAPPER.test(e.callee)))))
+          .map((f) => f.name),
+      );
+      return unlockerNames;
+    }
+
     /** The store puts the word back to "free": 0/NULL, the value the acquisition expected, the word
      *  with the lock bit cleared, or a variable (a saved old value). Other constants and computed
      *  values are state changes of a word that is not (only) a lock. */
@@ -112,7 +125,7 @@ export const unlockWithoutRelease: Check = {
       for (let k = index + 1; k < fn.events.length; k++) {
         const e = fn.events[k]!;
         if (e.kind === 'return') break;
-        if (e.kind === 'call' && (e.primitive?.op === 'unlock' || (!e.primitive && /_unlock(_irq|_irqrestore|_bh)?$/.test(e.callee)))) return true;
+        if (e.kind === 'call' && (e.primitive?.op === 'unlock' || (!e.primitive && (UNLOCK_WRAPPER.test(e.callee) || unlockers().has(e.callee))))) return true;
         if (e.kind === 'call' && e.primitive && e.primitive.op !== 'fence') break;
       }
       return false;
