@@ -137,7 +137,7 @@ test('suppression in the code: the finding is kept but not counted; --strict rep
 
   const bare = await makeDemoRepo({ above: '// lockreview: ignore bitlock-unlock-without-release' });
   const noReason = presend(bare.dir);
-  assert.equal(noReason.status, 1, 'a suppression without a reason is a warning');
+  assert.equal(noReason.status, 1, `a suppression without a reason is a warning: ${noReason.stderr}`);
   assert.match(noReason.stdout, /gives no reason.*\[lockreview-suppression-without-reason\]/);
 });
 
