@@ -122,6 +122,8 @@ function heldBeforeFragment(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeB
   const idx = fn.events.indexOf(ev);
   const sequence = [...fn.events.slice(idx + 1), ...later.flatMap((f) => f.events)];
   for (const e of sequence) {
+    // Past a return, a release is reached from elsewhere (an error label): it says nothing about `ev`.
+    if (e.kind === 'return') break;
     const op = lockOp(e, kb);
     if (!op || seen.has(op.expr)) continue;
     seen.add(op.expr); // only the first operation on each lock counts
