@@ -49,13 +49,22 @@ export const unlockWithoutRelease: Check = {
       onEnd() {
         const fns = ctx.functions();
         const acq = acquisitions(fns);
-        if (!acq.size) return;
         for (const fn of fns) {
           fn.events.forEach((ev, i) => {
             const rel = releaseCandidate(fn, ev, i);
             if (!rel) return;
             const sites = acq.get(rel.key);
-            if (!sites?.length) return;
+            if (!sites?.length) {
+              // Hunk-only review often shows the unlock without the lock: a changed line that clears
+              // a LOCK bit (clear_bit(X_LOCKED, w), w & ~X_LOCKED) is an unlock by its name.
+              if (fn.unit.mode !== 'hunk' || !ev.changed || acquireSite(fn, ev, i)) return;
+              const value = rel.ev.kind === 'store' ? rel.ev.value : rel.bit ?? (rel.ev.kind === 'call' ? rel.ev.args.join(' ') : '');
+              const named = rel.bit ? /LOCK/.test(rel.bit) && !/UNLOCK/.test(rel.bit) : clearsLockish(value);
+              if (!named || rel.ordering === 'release' || (rel.ordering === 'full' && rel.primitive?.op === 'rmw')) return;
+              if (fenceBefore(fn, i).fence || underOtherLock(fn, i, [])) return;
+              report(fn, rel, null, -1, fenceBefore(fn, i).weak);
+              return;
+            }
             if (acquireSite(fn, ev, i)) return;
             const own = sites.filter((s) => s.fn === fn && s.index < i).at(-1);
             const other = sites.find((s) => s.fn !== fn);
@@ -139,7 +148,7 @@ export const unlockWithoutRelease: Check = {
       return false;
     }
 
-    function report(fn: FunctionModel, rel: WordSite, acq: WordSite, from: number, weak: ReturnType<typeof fenceBefore>['weak']): void {
+    function report(fn: FunctionModel, rel: WordSite, acq: WordSite | null, from: number, weak: ReturnType<typeof fenceBefore>['weak']): void {
       const cs = accessesBetween(fn, from, rel.index, rel.word);
       const w = herdName(rel.word, 'lockword');
       const firstStore = cs.find((e) => e.kind === 'store' || (e.kind === 'call' && e.primitive?.op === 'store'));
@@ -152,7 +161,7 @@ export const unlockWithoutRelease: Check = {
       const csText = firstStore && !loadShape ? callText(firstStore) : firstLoad && loadShape ? callText(firstLoad) : null;
       const comment = [
         `lockreview ${ID}: ${rel.fn.unit.file}:${rel.ev.line} ${fn.name}()`,
-        `${rel.word} is a lock word: ${acq.text} in ${acq.fn.name}() takes it.`,
+        acq ? `${rel.word} is a lock word: ${acq.text} in ${acq.fn.name}() takes it.` : `${rel.word} is a lock word (${rel.text} clears its lock bit); its acquisition is not in view, modelled as a correct ACQUIRE.`,
         `P0 owns the lock, ${loadShape ? 'reads' : 'writes'} ${d} in its critical section${csText ? ` (${csText})` : ''} and releases`,
         `the lock with ${rel.text}. P1 takes the lock (${a.note}) and ${loadShape ? 'writes' : 'reads'} ${d}.`,
         loadShape ? `Bad outcome: P0's critical-section read sees P1's write.` : `Bad outcome: P1 owns the lock but reads ${d} from before P0's critical section.`,
@@ -186,7 +195,7 @@ export const unlockWithoutRelease: Check = {
       const steps: InterleavingStep[] = [
         { cpu: 0, action: csText ?? (loadShape ? `r1 = READ_ONCE(${d});  /* critical section */` : `WRITE_ONCE(${d}, 1);  /* critical section */`) },
         { cpu: 0, action: rel.text + ';', file, line: rel.ev.line, note: weak ? `${weak.callee}() before it orders only earlier stores` : 'no RELEASE: the critical section may become visible after this store' },
-        { cpu: 1, action: acq.text + ';', file: acq.fn.unit.file, line: acq.ev.line, note: 'sees the lock free and takes it' },
+        acq ? { cpu: 1, action: acq.text + ';', file: acq.fn.unit.file, line: acq.ev.line, note: 'sees the lock free and takes it' } : { cpu: 1, action: `/* takes ${rel.word} */`, note: 'sees the lock free and takes it' },
         { cpu: 1, action: loadShape ? `WRITE_ONCE(${d}, 1);` : `r1 = READ_ONCE(${d});` },
       ];
       ctx.report({
@@ -194,7 +203,7 @@ export const unlockWithoutRelease: Check = {
         fn,
         line: rel.ev.line,
         key: rel.key,
-        message: `${rel.word} is used as a lock (taken by ${acq.text} in ${acq.fn.name}()) but released by ${rel.text}, which has no RELEASE ordering${weak ? ` (${weak.callee}() orders only stores)` : ''}: the critical section can be reordered past the release and race with the next owner; use ${suggestion(rel)}`,
+        message: `${rel.word} is used as a lock (${acq ? `taken by ${acq.text} in ${acq.fn.name}()` : 'its lock bit is cleared here'}) but released by ${rel.text}, which has no RELEASE ordering${weak ? ` (${weak.callee}() orders only stores)` : ''}: the critical section can be reordered past the release and race with the next owner; use ${suggestion(rel)}`,
         reproduction: {
           litmus,
           interleaving: interleaving(

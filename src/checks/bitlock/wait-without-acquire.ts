@@ -121,6 +121,15 @@ export const waitWithoutAcquire: Check = {
 
     return {
       onFunction(fn) {
+        // A relaxed wait primitive (smp_cond_load_relaxed, atomic_cond_read_relaxed) is a wait loop too.
+        fn.events.forEach((e, i) => {
+          if (e.kind !== 'call' || e.primitive?.op !== 'wait' || (e.primitive.ordering !== 'relaxed' && e.primitive.ordering !== 'none')) return;
+          if (!WAIT_FN.test(fn.name) && !isLockishText(e.args.join(' '))) return;
+          const verdict = firstOrdering(fn.events.slice(i + 1));
+          if (verdict === 'safe' || (verdict === 'none' && !fn.partial)) return;
+          const arg = e.args[e.primitive.lockArg ?? 0] ?? '';
+          report(fn, { cond: e.node, after: [], read: `${e.callee}(${arg})`, plain: false });
+        });
         for (const loop of fn.node.descendantsOfType(['while_statement', 'for_statement', 'do_statement'])) {
           if (!loop || !isLoop(loop)) continue;
           const c = loop.childForFieldName('condition');
@@ -154,7 +163,7 @@ export const waitWithoutAcquire: Check = {
 
     function report(fn: FunctionModel, ex: Exit): void {
       const line = fn.unit.lineMap[ex.cond.startPosition.row] ?? 0;
-      const flagExpr = ex.read.replace(/^(READ_ONCE|test_bit|atomic_read|atomic_long_read|atomic64_read)\((?:[^,]*,\s*)?/, '').replace(/\)$/, '').replace(/^&/, '');
+      const flagExpr = ex.read.replace(/^(READ_ONCE|test_bit|atomic_read|atomic_long_read|atomic64_read|smp_cond_load_relaxed|\w+_cond_read_relaxed)\((?:[^,]*,\s*)?/, '').replace(/\)$/, '').replace(/^&/, '');
       const f = herdName(flagExpr, 'flag');
       const d = herdName('', 'shared_data', [f]);
       const readStmt = ex.plain ? `r0 = *${f};` : `r0 = READ_ONCE(*${f});`;

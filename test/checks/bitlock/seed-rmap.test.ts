@@ -118,3 +118,24 @@ test('every fixture finding carries a test the LKMM checker finds Sometimes; the
   }
   assert.ok(decided >= 10);
 });
+
+test('hunk-only: an unlock whose lock is out of view is known by its LOCK bit', async () => {
+  const patch = (line: string) =>
+    [
+      'diff --git a/drivers/x/y.c b/drivers/x/y.c',
+      '--- a/drivers/x/y.c',
+      '+++ b/drivers/x/y.c',
+      '@@ -120,4 +120,4 @@ static void y_finish(struct y_dev *y)',
+      ' \ty->count++;',
+      ' \ty_update(y);',
+      '-\tclear_bit_unlock(Y_STATE_LOCKED, &y->state);',
+      `+\t${line}`,
+      ' }',
+      '',
+    ].join('\n');
+  const bad = await runChecksOnPatch(patch('clear_bit(Y_STATE_LOCKED, &y->state);'), { checks });
+  assert.deepEqual(bad.map((f) => [f.ruleId, f.line, f.function]), [['bitlock-unlock-without-release', 122, 'y_finish']]);
+  assert.equal(decideLitmus(bad[0]!.reproduction.litmus!).observation, 'Sometimes');
+  assert.deepEqual(await runChecksOnPatch(patch('clear_bit_unlock(Y_STATE_LOCKED, &y->state);'), { checks }), []);
+  assert.deepEqual(await runChecksOnPatch(patch('clear_bit(Y_STATE_DIRTY, &y->state);'), { checks }), []);
+});
