@@ -10,7 +10,7 @@ import { allChecks } from './checks/index.js';
 import { attachVerdicts } from './litmus/index.js';
 import { applyConfig, type Config, defaultConfig } from './config/index.js';
 import { VERSION } from './version.js';
-import { refineFindings, llmEnabled, type LlmStats } from './llm/index.js';
+import type { LlmStats } from './llm/index.js';
 import { suppressFindings, seriesSuppressionText, diskSuppressionText } from './filter/index.js';
 
 export interface ReviewOptions {
@@ -43,7 +43,8 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
     try {
       const result = await analyzeSeries(series, { sources, kb, checks });
       let seriesFindings = applyConfig(attachVerdicts(result.findings, notes), config);
-      if (llmEnabled(config.llm)) {
+      if (config.llm.url && config.llm.model) {
+        const { refineFindings } = await import('./llm/index.js'); // only when the LLM is on
         // Wording and triage only: the LLM sees findings the engine decided and never adds one.
         const refined = await refineFindings(seriesFindings, { series: [series], sources, llm: config.llm });
         seriesFindings = refined.findings;

@@ -5,11 +5,19 @@
 import { Command, CommanderError } from 'commander';
 import { InputError, UnsupportedError, EXIT } from '../errors.js';
 import { VERSION } from '../version.js';
-import { registerCheck } from './commands/check.js';
-import { registerScan } from './commands/scan.js';
-import { registerLitmus } from './commands/litmus.js';
-import { registerPresend } from './commands/presend.js';
-import { registerInbox } from './commands/inbox.js';
+
+type Register = (program: Command, setStatus: (code: number) => void) => void;
+
+/** Command name -> loader of the module that registers it. Loaded lazily: `--version` and a
+ *  one-patch check must not pay for the mail, GitHub or LKMM code they do not use. */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  check: async () => (await import('./commands/check.js')).registerCheck,
+  scan: async () => (await import('./commands/scan.js')).registerScan,
+  litmus: async () => (await import('./commands/litmus.js')).registerLitmus,
+  presend: async () => (await import('./commands/presend.js')).registerPresend,
+  'install-hook': async () => (await import('./commands/presend.js')).registerPresend,
+  inbox: async () => (await import('./commands/inbox.js')).registerInbox,
+};
 
 export type CommandResult = { code: number };
 
@@ -24,12 +32,17 @@ export async function main(argv: string[]): Promise<number> {
   const setStatus = (code: number) => {
     status = code;
   };
-  registerCheck(program, setStatus);
-  registerScan(program, setStatus);
-  registerLitmus(program, setStatus);
-  registerPresend(program, setStatus);
-  registerInbox(program, setStatus);
   try {
+    // Register only the command being run; help (or an unknown command) registers them all.
+    const name = argv.find((a) => !a.startsWith('-'));
+    const wanted = name && name in COMMANDS && name !== 'help' ? [COMMANDS[name]!] : argv.some((a) => a === '-V' || a === '--version') && !name ? [] : [...new Set(Object.values(COMMANDS))];
+    const registered = new Set<Register>();
+    for (const load of wanted) {
+      const register = await load();
+      if (registered.has(register)) continue;
+      registered.add(register);
+      register(program, setStatus);
+    }
     await program.parseAsync(argv, { from: 'user' });
     return status;
   } catch (err) {

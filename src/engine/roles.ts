@@ -17,9 +17,8 @@
 // IRQF_NO_THREAD / force-threading and HRTIMER_MODE_*_HARD are not distinguished: the engine
 // decides from the role alone whether the context stays atomic on PREEMPT_RT.
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readYamlFileCached } from '../kb/yaml-cache.js';
 import { z } from 'zod';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { FunctionRole } from './types.js';
@@ -63,7 +62,7 @@ let cached: RoleRules | null = null;
 /** The role registration facts of rules/roles.yaml, validated once per process. */
 export function roleRules(): RoleRules {
   if (cached) return cached;
-  const parsed = roleRulesSchema.safeParse(parseYaml(readFileSync(RULES_PATH, 'utf8')));
+  const parsed = roleRulesSchema.safeParse(readYamlFileCached(RULES_PATH));
   if (!parsed.success) throw new Error(`rules/roles.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   cached = parsed.data;
   return cached;

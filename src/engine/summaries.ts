@@ -19,9 +19,8 @@
 // path (left out, see above); gfp masks held in variables (unknown); same-named static functions of different files are merged by name (first definition
 // wins, whole definitions before hunk fragments).
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readYamlFileCached } from '../kb/yaml-cache.js';
 import { z } from 'zod';
 import type { CallEvent, FunctionModel, FunctionSummary, KnowledgeBase, LockKind, Primitive } from './types.js';
 import { lockClassOf, normaliseExpr } from './lock-class.js';
@@ -51,7 +50,7 @@ let gfpFacts: z.infer<typeof gfpSchema> | null = null;
 function gfp(): z.infer<typeof gfpSchema> {
   if (gfpFacts) return gfpFacts;
   const path = `${rulesDir()}/gfp.yaml`; // src/assets.ts: also right inside the Action bundle
-  const parsed = gfpSchema.safeParse(parseYaml(readFileSync(path, 'utf8')));
+  const parsed = gfpSchema.safeParse(readYamlFileCached(path));
   if (!parsed.success) throw new Error(`rules/gfp.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   gfpFacts = parsed.data;
   return gfpFacts;

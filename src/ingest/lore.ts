@@ -5,7 +5,7 @@
 // the URL, so the door prints one line and exits 2.
 
 import { gunzipSync } from 'node:zlib';
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { InputError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { Series } from '../model/index.js';
@@ -66,6 +66,8 @@ export async function fetchThread(msgidInput: string, opts: FetchThreadOptions =
   const retries = Math.max(0, Math.min(opts.retries ?? 3, 10));
   const backoff = opts.backoffMs ?? 500;
   const timeout = opts.timeoutMs ?? 30_000;
+  // undici is loaded here, not at module load: `check` on a file never fetches.
+  const { Agent, interceptors, request } = await import('undici');
   const agent = new Agent({ connect: { timeout: opts.connectTimeoutMs ?? 10_000 }, headersTimeout: timeout, bodyTimeout: timeout });
   const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: 3 }));
   try {
@@ -87,6 +89,7 @@ export async function fetchThread(msgidInput: string, opts: FetchThreadOptions =
 }
 
 async function download(url: string, dispatcher: Dispatcher, maxBytes: number, name: string): Promise<Buffer> {
+  const { request } = await import('undici');
   let res;
   try {
     res = await request(url, {

@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlCached } from './yaml-cache.js';
 import type { FieldTypeFact, KnowledgeBase, LockOrderFact, Primitive } from '../engine/types.js';
 import type { ExtraFacts } from '../config/index.js';
 import { InputError } from '../errors.js';
@@ -55,7 +55,7 @@ function describeIssue(err: z.ZodError, data: unknown): string {
 export function parseRulesText(name: string, text: string): Facts {
   let data: unknown;
   try {
-    data = name.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    data = parseYamlCached(text, name.endsWith('.json'));
   } catch (e) {
     throw new InputError(name, `not valid ${name.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
   }

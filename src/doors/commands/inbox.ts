@@ -5,10 +5,11 @@ import { resolve, join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { loadConfigFor } from '../../config/load.js';
-import { runInbox } from '../../state/index.js';
 import type { Report, Series } from '../../model/index.js';
 import { renderReplies, type EmailReply, type ReplyOptions } from '../../render/email.js';
-import { smtpSender, writeEml, type SmtpOptions, type TlsMode } from '../../post/smtp.js';
+import type { SmtpOptions, TlsMode } from '../../post/smtp.js';
+// The state store (sql.js) and SMTP (nodemailer) are loaded only by the commands that use them,
+// so `check` pays nothing for them.
 import { allChecks } from '../../checks/index.js';
 import { VERSION } from '../../version.js';
 
@@ -85,12 +86,14 @@ export async function deliverCheckReplies(series: Series[], report: Report, o: R
   let ok = true;
   if (o.out) {
     for (const r of replies) {
+      const { writeEml } = await import('../../post/smtp.js');
       const path = writeEml(resolve(o.out), `${String(r.patchIndex).padStart(4, '0')}-${r.messageId.replace(/@.*$/, '')}.eml`, r.text);
       process.stderr.write(`wrote ${path}\n`);
     }
   }
   const smtp = smtpOptionsFrom(o);
   if (smtp) {
+    const { smtpSender } = await import('../../post/smtp.js');
     const sender = smtpSender(smtp);
     try {
       for (const r of replies) {
@@ -141,6 +144,7 @@ export function registerInbox(program: Command, setStatus: (code: number) => voi
     const reply = replyOptionsFrom(o);
     const smtp = smtpOptionsFrom(o);
     const config = await loadConfigFor({ configPath: o.config, repoRoot: o.tree ?? null });
+    const { runInbox } = await import('../../state/index.js');
     const result = await runInbox({
       dir: resolve(dir),
       statePath: resolve(o.state ?? join(dir, '.lockreview-state.sqlite')),
