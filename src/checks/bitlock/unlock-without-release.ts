@@ -45,6 +45,8 @@ export const unlockWithoutRelease: Check = {
     docs: ['Documentation/atomic_bitops.txt', 'Documentation/atomic_t.txt', 'Documentation/memory-barriers.txt (ACQUIRE and RELEASE operations)'],
   },
   create(ctx) {
+    // Declared before the hooks are returned: a `let` after the return would never be initialised.
+    let unlockerNames: Set<string> | null = null;
     return {
       onEnd() {
         const fns = ctx.functions();
@@ -81,7 +83,6 @@ export const unlockWithoutRelease: Check = {
       },
     };
 
-    let unlockerNames: Set<string> | null = null;
     /** Functions of the analysis that release a real lock (put_x_header() -> x_unlock()). */
     function unlockers(): Set<string> {
       unlockerNames ??= new Set(
