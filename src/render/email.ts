@@ -319,6 +319,8 @@ function footer(findings: readonly Finding[], opts: ReplyOptions): string[] {
         (findings.length ? ' If a finding is wrong, reply with "false positive" and the rule name, and say why.' : ''),
     ),
   );
+  const models = [...new Set(findings.map((f) => f.wordedBy).filter(Boolean))];
+  if (models.length) lines.push(...wrap(`Wording of the comments assisted by ${models.join(', ')}; the findings and reproductions are lockreview's own.`));
   return lines;
 }
 

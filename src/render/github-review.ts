@@ -149,6 +149,8 @@ function summaryMarkdown(
   out.push(`## lockreview: ${n ? `${n} locking finding${n === 1 ? '' : 's'}` : 'no locking findings'}`);
   out.push('');
   out.push(`Reviewed \`${input.headSha.slice(0, 12)}\` (${describeSeries(input.report)}) with lockreview ${input.report.tool.version}.`);
+  const models = [...new Set(input.report.findings.map((f) => f.wordedBy).filter(Boolean))];
+  if (models.length) out.push(`Wording assisted by ${models.join(', ')}; the findings and reproductions are lockreview's own.`);
   if (last && last.head !== input.headSha) out.push(`Compared with the previous review of \`${last.head.slice(0, 12)}\`.`);
   out.push('');
   if (n || resolved.length) {

@@ -49,6 +49,7 @@ function renderFinding(f: Finding, paint: Painter): string[] {
   if (!f.introduced) tags.push('pre-existing');
   if (f.suppressed) tags.push(`suppressed: ${f.suppressed.reason}`);
   if (f.triage && f.triage.outcome !== 'keep') tags.push(`triage ${f.triage.outcome}: ${f.triage.reason}`);
+  if (f.wordedBy) tags.push(`worded by ${f.wordedBy}`);
   out.push(
     `${paint.bold(`${f.file}:${f.line}:`)} ${paint.severity(f.severity)}: ${f.message} [${f.ruleId}]` + (tags.length ? ` (${tags.join('; ')})` : ''),
   );

@@ -7,6 +7,7 @@ import { InputError } from '../../errors.js';
 import { addReplyOptions, checkReplyOptions, deliverCheckReplies, type ReplyCliOptions } from './inbox.js';
 import { parseFailOn, parseFormat, renderReport, exitStatus } from '../output.js';
 import { loadConfigFor } from '../../config/load.js';
+import { addLlmFlags, applyLlmFlags, type LlmFlags } from '../llm-flags.js';
 
 export function registerCheck(program: Command, setStatus: (code: number) => void): void {
   const cmd = program
@@ -21,12 +22,12 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
     .option('--fail-on <level>', 'error | warning | info | never (exit 1 when a finding reaches it)')
     .option('--config <file>', 'configuration file (.toml or .json)')
     .option('--strict', 'also report in-code suppressions that match no finding');
-  addReplyOptions(cmd).action(
-    async (inputs: string[], o: { tree?: string; format: string; failOn?: string; config?: string; strict?: boolean; msgid?: string; loreUrl: string; maxFetchMb: string } & ReplyCliOptions) => {
+  addLlmFlags(addReplyOptions(cmd)).action(
+    async (inputs: string[], o: { tree?: string; format: string; failOn?: string; config?: string; strict?: boolean; msgid?: string; loreUrl: string; maxFetchMb: string } & ReplyCliOptions & LlmFlags) => {
       const format = parseFormat(o.format);
       if (format !== 'email' && (o.out || o.send)) throw new InputError(o.out ? '--out' : '--send', 'needs --format email');
       const reply = format === 'email' ? checkReplyOptions(o) : null;
-      const config = await loadConfigFor({ configPath: o.config, repoRoot: o.tree ?? null });
+      const config = applyLlmFlags(await loadConfigFor({ configPath: o.config, repoRoot: o.tree ?? null }), o);
       if (o.strict) config.strict = true;
       const b4 = format === 'b4' || format === 'b4-prep';
       // b4 reads the verdict from stdout; a non-zero exit would read as "the check crashed".

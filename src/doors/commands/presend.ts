@@ -7,11 +7,12 @@ import { InputError } from '../../errors.js';
 import { reviewSeries } from '../../pipeline.js';
 import { parseFailOn, parseFormat, renderReport, exitStatus } from '../output.js';
 import { loadConfigFor, repositoryAround } from '../../config/load.js';
+import { addLlmFlags, applyLlmFlags, type LlmFlags } from '../llm-flags.js';
 import { seriesFromGitRange } from '../../ingest/git-range.js';
 import { installHook, uninstallHook } from '../../hook/index.js';
 
 export function registerPresend(program: Command, setStatus: (code: number) => void): void {
-  program
+  const presend = program
     .command('presend')
     .description('review your commits before sending them: @{upstream}..HEAD by default (else since the merge base with the default branch)')
     .argument('[range]', 'revision range A..B, or one revision R meaning R..HEAD')
@@ -19,12 +20,12 @@ export function registerPresend(program: Command, setStatus: (code: number) => v
     .option('--format <format>', 'text | json | sarif', 'text')
     .option('--fail-on <level>', 'error | warning | info | never (exit 1 when a finding reaches it)')
     .option('--config <file>', 'configuration file (.toml or .json)')
-    .option('--strict', 'also report in-code suppressions that match no finding')
-    .action(async (range: string | undefined, o: { worktree?: boolean; format: string; failOn?: string; config?: string; strict?: boolean }) => {
+    .option('--strict', 'also report in-code suppressions that match no finding');
+  addLlmFlags(presend).action(async (range: string | undefined, o: { worktree?: boolean; format: string; failOn?: string; config?: string; strict?: boolean } & LlmFlags) => {
       const format = parseFormat(o.format);
       const root = repositoryAround(process.cwd());
       if (!root) throw new InputError('presend', 'not inside a git work tree');
-      const config = await loadConfigFor({ configPath: o.config, repoRoot: root });
+      const config = applyLlmFlags(await loadConfigFor({ configPath: o.config, repoRoot: root }), o);
       if (o.strict) config.strict = true;
       const failOn = o.failOn ? parseFailOn(o.failOn) : config.failOn;
       const { series, sources } = await seriesFromGitRange(root, { range, worktree: !!o.worktree });
