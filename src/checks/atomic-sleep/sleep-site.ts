@@ -1,7 +1,7 @@
 // What both atomic-sleep checks need at a call: does it sleep (itself or through callees), why is
 // the point atomic, and the reproduction (chain, splat, configs) a maintainer can check.
 import type { AnalysisEvent, AtomicReason, CallEvent, CheckContext, FunctionModel, FunctionRole, KnowledgeBase, Primitive } from '../../engine/types.js';
-import type { Reproduction } from '../../model/index.js';
+import type { Interleaving, Reproduction } from '../../model/index.js';
 import { directSleep, gfpMaySleep, isSleepSummary, primitiveOf, type SleepLevel } from '../../engine/summaries.js';
 import { normaliseExpr } from '../../engine/lock-class.js';
 
@@ -191,7 +191,42 @@ export function sleepReproduction(opts: {
   const configs = rtOnly
     ? ['CONFIG_PREEMPT_RT=y', 'CONFIG_DEBUG_ATOMIC_SLEEP=y', 'CONFIG_PROVE_LOCKING=y', 'CONFIG_PROVE_RAW_LOCK_NESTING=y']
     : ['CONFIG_DEBUG_ATOMIC_SLEEP=y', 'CONFIG_PROVE_LOCKING=y'];
-  return { chain, splat, configs, interleaving: null, litmus: null, verdict: null };
+  return { chain, splat, configs, interleaving: sleepInterleaving(fn, ev, site, reason, rtOnly), litmus: null, verdict: null };
+}
+
+/** What happens when the call does sleep, as two timelines. With a lock held: the next task on
+ *  that CPU (or another CPU) wants the lock while its owner sleeps; without one (preemption or
+ *  IRQs off, an atomic role): the scheduler is entered from atomic context. On PREEMPT_RT the
+ *  "sleeping" lock is an rtmutex that blocks when another task holds it. */
+function sleepInterleaving(fn: FunctionModel, ev: CallEvent, site: SleepSite, reason: AtomicReason, rtOnly: boolean): Interleaving {
+  const file = fn.unit.file;
+  const call = `${site.chain.join('() -> ')}()`;
+  const enter = reason.line != null ? { cpu: 0, action: `${reason.text};`, file, line: reason.line, note: 'the context is atomic from here' } : { cpu: 0, action: `/* ${fn.name}() runs as ${reason.text} */`, note: 'atomic by its role' };
+  if (rtOnly) {
+    return {
+      title: 'sleeping lock taken in atomic context (PREEMPT_RT)',
+      cpus: ['CPU0', 'CPU1'],
+      steps: [
+        { cpu: 1, action: `${call};`, note: 'holds the same spinlock_t/rwlock_t (an rtmutex on PREEMPT_RT)' },
+        enter,
+        { cpu: 0, action: `${call};`, file, line: ev.line, note: 'contended: the rtmutex blocks and schedules' },
+      ],
+      outcome: 'CPU0 schedules while atomic: BUG: sleeping function called from invalid context (lockdep: Invalid wait context)',
+    };
+  }
+  const lockHeld = reason.kind === 'spinlock' || reason.kind === 'rwlock' || reason.kind === 'raw_spinlock' || reason.kind === 'bit_spinlock';
+  return {
+    title: 'sleeping in atomic context',
+    cpus: ['CPU0 (task A)', lockHeld ? 'CPU0 (task B, after A sleeps)' : 'CPU0 (scheduler)'],
+    steps: [
+      enter,
+      { cpu: 0, action: `${call};`, file, line: ev.line, note: 'may sleep: schedule() with the context atomic' },
+      lockHeld
+        ? { cpu: 1, action: `${reason.text};`, note: 'spins on the lock task A holds while A sleeps' }
+        : { cpu: 1, action: 'schedule();', note: 'entered with preempt_count != 0 or IRQs off' },
+    ],
+    outcome: lockHeld ? 'task B spins forever on CPU0 waiting for a sleeping owner (or: BUG: scheduling while atomic)' : 'BUG: scheduling while atomic',
+  };
 }
 
 /** The line a finding belongs on: the sleeping call when the patch touched it, else the line that
