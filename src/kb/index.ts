@@ -1,9 +1,10 @@
 // Knowledge base: every rules/**/*.yaml (and .json) file, schema-checked, merged with the extra
 // facts of the user's config. A schema error names the file and the entry (InputError).
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseYamlCached } from './yaml-cache.js';
+import { contentKey, parseYamlCached, readCached, writeCached } from './yaml-cache.js';
 import type { FieldTypeFact, KnowledgeBase, LockOrderFact, Primitive } from '../engine/types.js';
 import type { ExtraFacts } from '../config/index.js';
 import { InputError } from '../errors.js';
@@ -144,10 +145,31 @@ export function buildKnowledgeBase(all: Facts[], source = 'rules'): KnowledgeBas
 
 let cached: Promise<Facts[]> | null = null;
 
+/** The text of the code that turns rules into Facts (the schemas), so that a changed schema
+ *  never reuses Facts validated by the old one. In the Action bundle the schemas live inside the
+ *  bundle itself. */
+function validatorSource(): string {
+  for (const url of [new URL('./schema.js', import.meta.url), new URL('./schema.ts', import.meta.url), new URL(import.meta.url)]) {
+    try {
+      return readFileSync(fileURLToPath(url), 'utf8');
+    } catch {
+      /* try the next */
+    }
+  }
+  return '';
+}
+
+// Schema-checking every rules file costs more than the rest of a one-patch check's rules loading,
+// yet its result depends only on the rules' text and the schemas. The validated Facts are cached
+// keyed by exactly those (as the YAML is), so an unchanged rules/ skips zod entirely.
 async function loadRuleFiles(): Promise<Facts[]> {
   const files = await ruleFiles(RULES_DIR);
-  const out: Facts[] = [];
-  for (const f of files) out.push(parseRulesText(relative(join(RULES_DIR, '..'), f), await readFile(f, 'utf8')));
+  const named = await Promise.all(files.map(async (f) => ({ name: relative(join(RULES_DIR, '..'), f), text: await readFile(f, 'utf8') })));
+  const key = contentKey('rules-facts-v1', validatorSource(), ...named.flatMap((r) => [r.name, r.text]));
+  const cached = readCached(key);
+  if (Array.isArray(cached)) return cached as Facts[];
+  const out = named.map((r) => parseRulesText(r.name, r.text));
+  writeCached(key, out);
   return out;
 }
 

@@ -24,28 +24,45 @@ function dir(): string | null {
   return (cacheDir = null);
 }
 
+/** A cache entry's key: the kind of entry and a hash of everything it was computed from. */
+export function contentKey(kind: string, ...texts: string[]): string {
+  const hash = createHash('sha1').update(kind).update('\0');
+  for (const t of texts) hash.update(String(t.length)).update('\0').update(t);
+  return hash.digest('hex');
+}
+
+/** The cached JSON value stored under `key`, or undefined when absent or unreadable. */
+export function readCached(key: string): unknown {
+  const d = dir();
+  if (!d) return undefined;
+  try {
+    return JSON.parse(readFileSync(join(d, `${key}.json`), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores `data` under `key` (atomically: a concurrent reader sees the whole entry or none). */
+export function writeCached(key: string, data: unknown): void {
+  const d = dir();
+  if (!d) return;
+  try {
+    const tmp = join(d, `.${key}.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(data ?? null));
+    renameSync(tmp, join(d, `${key}.json`));
+  } catch {
+    /* a read-only temp folder only costs speed */
+  }
+}
+
 /** YAML (or JSON) text -> data, through the content-keyed cache. Throws the parser's error. */
 export function parseYamlCached(text: string, isJson = false): unknown {
   if (isJson) return JSON.parse(text);
-  const d = dir();
   const key = createHash('sha1').update('yaml-v1\0').update(text).digest('hex');
-  if (d) {
-    try {
-      return JSON.parse(readFileSync(join(d, `${key}.json`), 'utf8'));
-    } catch {
-      /* not cached yet */
-    }
-  }
-  const data = parseYaml(text) as unknown;
-  if (d) {
-    try {
-      const tmp = join(d, `.${key}.${process.pid}.tmp`);
-      writeFileSync(tmp, JSON.stringify(data ?? null));
-      renameSync(tmp, join(d, `${key}.json`));
-    } catch {
-      /* a read-only temp folder only costs speed */
-    }
-  }
+  const cached = readCached(key);
+  if (cached !== undefined) return cached;
+  const data = parseYaml(text);
+  writeCached(key, data);
   return data;
 }
 
