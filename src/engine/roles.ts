@@ -68,6 +68,9 @@ export function roleRules(): RoleRules {
   return cached;
 }
 
+/** The node types detectRoles looks at (the cases of its switch). */
+const ROLE_NODE_TYPES: readonly string[] = ['call_expression', 'macro_type_specifier', 'initializer_list', 'assignment_expression', 'function_definition'];
+
 /** Roles of the functions of one parsed unit, by function name. */
 export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
   const rules = roleRules();
@@ -88,7 +91,7 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
     return null;
   };
 
-  walk(root, (node) => {
+  walk(root, ROLE_NODE_TYPES, (node) => {
     switch (node.type) {
       case 'call_expression': {
         const callee = node.childForFieldName('function');
@@ -270,20 +273,16 @@ function isNode(n: SyntaxNode | null): n is SyntaxNode {
 
 function descendantsOfType(node: SyntaxNode, type: string): SyntaxNode[] {
   const found: SyntaxNode[] = [];
-  walk(node, (n) => {
-    if (n.type === type) found.push(n);
-  });
+  walk(node, [type], (n) => found.push(n));
   return found;
 }
 
-function walk(node: SyntaxNode, visit: (n: SyntaxNode) => void): void {
-  const stack: SyntaxNode[] = [node];
-  while (stack.length) {
-    const n = stack.pop()!;
-    visit(n);
-    for (let i = n.namedChildCount - 1; i >= 0; i--) {
-      const c = n.namedChild(i);
-      if (c) stack.push(c);
-    }
+// Tree-sitter finds the nodes of the wanted types itself, in one call into WASM; walking every
+// node from JavaScript (a node object per node) cost more than the parse on large scans. The
+// order is pre-order, as a walk would give.
+function walk(node: SyntaxNode, types: readonly string[], visit: (n: SyntaxNode) => void): void {
+  if (types.includes(node.type)) visit(node);
+  for (const n of node.descendantsOfType(types as string[])) {
+    if (n && n.id !== node.id) visit(n);
   }
 }
