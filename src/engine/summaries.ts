@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { readYamlFileCached } from '../kb/yaml-cache.js';
 import { z } from 'zod';
 import type { CallEvent, FunctionModel, FunctionSummary, KnowledgeBase, LockKind, Primitive } from './types.js';
+import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { lockClassOf, normaliseExpr } from './lock-class.js';
 import { rulesDir } from '../assets.js';
 
@@ -224,21 +225,42 @@ const ERROR_RETURN = /^(-\s*E[A-Z0-9]+|NULL|false|-1|ERR_PTR\s*\(.*\)|ERR_CAST\s
  *  and not after an early return of a success-looking value (a fast path that skips it). */
 export function straight(ev: CallEvent, fn: FunctionModel): boolean {
   const body = fn.node.childForFieldName('body');
-  let n = ev.node;
-  while (n.parent && n.id !== body?.id) {
-    const parent = n.parent;
+  for (const [parent, n] of ancestry(ev.node, body)) {
     const t = parent.type;
     if (t === 'if_statement' && parent.childForFieldName('condition')?.id !== n.id) return false;
     if (t === 'conditional_expression' && parent.childForFieldName('condition')?.id !== n.id) return false;
     if (t === 'while_statement' || t === 'for_statement' || t === 'do_statement' || t === 'switch_statement' || t === 'case_statement') return false;
     if (t === 'binary_expression' && /^(&&|\|\|)$/.test(parent.childForFieldName('operator')?.text ?? '') && parent.childForFieldName('right')?.id === n.id) return false;
-    n = parent;
   }
   for (const e of fn.events) {
     if (e === ev) break;
     if (e.kind === 'return' && e.line < ev.line && !ERROR_RETURN.test((e.value ?? '').trim())) return false;
   }
   return true;
+}
+
+/** The (parent, child) pairs from `node` up to `top` (or to the root when `node` is not under
+ *  `top`). Tree-sitter finds a node's parent by searching down from the root, so climbing costs
+ *  the square of the depth; the path is found from `top` downwards instead, one step per level. */
+function ancestry(node: SyntaxNode, top: SyntaxNode | null): Array<[SyntaxNode, SyntaxNode]> {
+  if (top && top.startIndex <= node.startIndex && node.endIndex <= top.endIndex) {
+    const pairs: Array<[SyntaxNode, SyntaxNode]> = [];
+    let at: SyntaxNode = top;
+    while (at.id !== node.id) {
+      const next = at.childWithDescendant(node);
+      if (!next || next.id === at.id) break;
+      pairs.push([at, next]);
+      at = next;
+    }
+    if (at.id === node.id) return pairs;
+  }
+  const pairs: Array<[SyntaxNode, SyntaxNode]> = [];
+  let n = node;
+  while (n.parent && n.id !== top?.id) {
+    pairs.push([n.parent, n]);
+    n = n.parent;
+  }
+  return pairs;
 }
 
 /** Prefer whole definitions over hunk fragments, and the first of equals. */
