@@ -16,7 +16,7 @@
 //       with a readable message when there are any.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Finding, Series } from '../../src/model/index.js';
+import type { Finding, Patch, Series } from '../../src/model/index.js';
 import type { Check } from '../../src/engine/types.js';
 import { analyzeSeries } from '../../src/engine/index.js';
 import { analyzeUnits } from '../../src/engine/index.js';
@@ -50,25 +50,7 @@ export async function runChecksOnPatch(diffText: string, opts: { checks: Check[]
     prefixes: [],
     cover: null,
     baseCommit: null,
-    patches: [
-      {
-        index: 1,
-        total: 1,
-        subject: 'test',
-        rawSubject: 'test',
-        messageId: null,
-        inReplyTo: null,
-        references: [],
-        from: null,
-        date: null,
-        to: [],
-        cc: [],
-        description: '',
-        commit: null,
-        files: parseDiff(diffText, { input: 'test.diff' }).files,
-        diffText,
-      },
-    ],
+    patches: [patchFromDiff(diffText)],
     missing: [],
     notes: [],
     source: 'test',
@@ -77,6 +59,28 @@ export async function runChecksOnPatch(diffText: string, opts: { checks: Check[]
   const failed = r.notes.filter((n) => n.startsWith('check '));
   if (failed.length) throw new Error(failed.join('\n'));
   return r.findings;
+}
+
+/** A Patch built from unified-diff text: patch `index` of a `total`-patch series (a builder for
+ *  tests that need hunk-only analysis of their own diffs). */
+export function patchFromDiff(diffText: string, index = 1, total = 1): Patch {
+  return {
+    index,
+    total,
+    subject: `patch ${index}`,
+    rawSubject: `[PATCH ${index}/${total}] patch ${index}`,
+    messageId: null,
+    inReplyTo: null,
+    references: [],
+    from: null,
+    date: null,
+    to: [],
+    cc: [],
+    description: '',
+    commit: null,
+    files: parseDiff(diffText, { input: `p${index}.diff` }).files,
+    diffText,
+  };
 }
 
 export function expectationsOf(code: string): Map<number, string[]> {

@@ -4,12 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { assertFixture } from '../../helpers/check-tester.js';
+import { assertFixture, patchFromDiff } from '../../helpers/check-tester.js';
 import { checks } from '../../../src/checks/lock-order/index.js';
 import { analyzeSeries, analyzeUnits, wholeFileUnit } from '../../../src/engine/index.js';
 import { loadKnowledgeBase } from '../../../src/kb/index.js';
-import { parseDiff } from '../../../src/diff/index.js';
-import type { Patch, Series } from '../../../src/model/index.js';
+import type { Series } from '../../../src/model/index.js';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/checks/lock-order');
 
@@ -42,26 +41,6 @@ test('lock-order fixture: cycles found, near misses silent, lockdep scenario tab
   assert.match(kvm.reproduction.chain![1]!, /documented: kvm->lock before/);
 });
 
-function patchOf(index: number, total: number, diffText: string): Patch {
-  return {
-    index,
-    total,
-    subject: `patch ${index}`,
-    rawSubject: `[PATCH ${index}/${total}] patch ${index}`,
-    messageId: null,
-    inReplyTo: null,
-    references: [],
-    from: null,
-    date: null,
-    to: [],
-    cc: [],
-    description: '',
-    commit: null,
-    files: parseDiff(diffText, { input: `p${index}.diff` }).files,
-    diffText,
-  };
-}
-
 test('an ABBA split across two patches of a series is reported on the patch that closes the cycle', async () => {
   const p1 = `diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
 --- a/drivers/foo/foo.c
@@ -91,7 +70,7 @@ test('an ABBA split across two patches of a series is reported on the patch that
  	spin_unlock(&fd->queue_lock);
  }
 `;
-  const series: Series = { subject: 'foo', messageId: null, version: 1, prefixes: [], cover: null, baseCommit: null, patches: [patchOf(1, 2, p1), patchOf(2, 2, p2)], missing: [], notes: [], source: 'test' };
+  const series: Series = { subject: 'foo', messageId: null, version: 1, prefixes: [], cover: null, baseCommit: null, patches: [patchFromDiff(p1, 1, 2), patchFromDiff(p2, 2, 2)], missing: [], notes: [], source: 'test' };
   const kb = await loadKnowledgeBase();
   const r = await analyzeSeries(series, { sources: null, kb, checks });
   const abba = r.findings.filter((f) => f.ruleId === 'lock-order-abba');
