@@ -8,10 +8,10 @@ import { analyzeSeries, analyzeFiles } from './engine/index.js';
 import { loadKnowledgeBase } from './kb/index.js';
 import { allChecks } from './checks/index.js';
 import { attachVerdicts } from './litmus/index.js';
-import { applyConfig, type Config, defaultConfig } from './config/index.js';
+import { applyConfig, llmEnabled, type Config, defaultConfig } from './config/index.js';
 import { VERSION } from './version.js';
 import type { LlmStats } from './llm/index.js';
-import { suppressFindings, seriesSuppressionText, diskSuppressionText } from './filter/index.js';
+import { suppressFindings, seriesSuppressionText, diskSuppressionText, type SuppressionText } from './filter/index.js';
 
 export interface ReviewOptions {
   /** A git work tree: the series is applied in a temporary worktree for whole-file analysis. */
@@ -42,8 +42,9 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
     }
     try {
       const result = await analyzeSeries(series, { sources, kb, checks });
-      let seriesFindings = applyConfig(attachVerdicts(result.findings, notes), config);
-      if (config.llm.url && config.llm.model) {
+      // Suppressions are read from this series' own sources (the --tree session's whole files).
+      let seriesFindings = await decideAndFilter(result.findings, notes, config, seriesSuppressionText([series], sources));
+      if (llmEnabled(config.llm)) {
         const { refineFindings } = await import('./llm/index.js'); // only when the LLM is on
         // Wording and triage only: the LLM sees findings the engine decided and never adds one.
         const refined = await refineFindings(seriesFindings, { series: [series], sources, llm: config.llm });
@@ -58,11 +59,6 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
       if (dispose) await dispose();
     }
   }
-  const decided = attachVerdicts(findings, notes);
-  const configured = applyConfig(decided, config);
-  // In-code `lockreview: ignore` comments; the misuse findings it adds pass the same rule settings.
-  const suppressed = await suppressFindings(configured, seriesSuppressionText(seriesList, opts.sources ?? null), { strict: config.strict });
-  const kept = [...suppressed.findings, ...applyConfig(suppressed.misuse, config)];
   return {
     tool: { name: 'lockreview', version: VERSION },
     series: seriesList.map((s) => ({
@@ -78,7 +74,7 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
         files: p.files.map((f) => f.newPath ?? f.oldPath ?? '').filter(Boolean),
       })),
     })),
-    findings: kept,
+    findings,
     stats: {
       patches: seriesList.reduce((n, s) => n + s.patches.length, 0),
       files,
@@ -88,6 +84,15 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
     },
     notes,
   };
+}
+
+/** The stages after analysis, the same for every door: LKMM verdicts (a finding whose bad outcome
+ *  the model forbids is dropped), rule settings from the configuration, then in-code
+ *  `lockreview: ignore` comments (the misuse findings those add pass the same rule settings). */
+async function decideAndFilter(findings: Finding[], notes: string[], config: Config, text: SuppressionText): Promise<Finding[]> {
+  const configured = applyConfig(attachVerdicts(findings, notes), config);
+  const suppressed = await suppressFindings(configured, text, { strict: config.strict });
+  return [...suppressed.findings, ...applyConfig(suppressed.misuse, config)];
 }
 
 function addStats(a: LlmStats | undefined, b: LlmStats): LlmStats {
@@ -107,13 +112,11 @@ export async function scanPaths(paths: string[], opts: { config?: Config } = {})
   const config = opts.config ?? defaultConfig();
   const kb = await loadKnowledgeBase(config.facts);
   const result = await analyzeFiles(paths, { kb, checks: allChecks() });
-  const configured = applyConfig(attachVerdicts(result.findings, result.notes), config);
-  const suppressed = await suppressFindings(configured, diskSuppressionText(), { strict: config.strict });
-  const kept = [...suppressed.findings, ...applyConfig(suppressed.misuse, config)];
+  const findings = await decideAndFilter(result.findings, result.notes, config, diskSuppressionText());
   return {
     tool: { name: 'lockreview', version: VERSION },
     series: [],
-    findings: kept,
+    findings,
     stats: { patches: 0, files: result.files, functions: result.functions, ms: Math.round(performance.now() - t0) },
     notes: result.notes,
   };
