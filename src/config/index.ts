@@ -23,6 +23,11 @@ export interface LlmConfig {
   cacheDir: string | null;
 }
 
+/** The LLM layer runs only with both an endpoint and a model configured. */
+export function llmEnabled(llm: LlmConfig): boolean {
+  return !!(llm.url && llm.model);
+}
+
 export interface Config {
   rules: Record<string, { enabled?: boolean; severity?: Severity }>;
   failOn: FailOn;

@@ -1,6 +1,6 @@
 // Shared by the CLI commands: format a report, decide the exit status from --fail-on.
 import type { FailOn, Report, Series } from '../model/index.js';
-import { SEVERITY_RANK } from '../model/index.js';
+import { SEVERITY_RANK, findingCounts } from '../model/index.js';
 import { InputError } from '../errors.js';
 import { renderJson } from '../render/json.js';
 import { renderText } from '../render/text.js';
@@ -42,5 +42,5 @@ export function renderReport(report: Report, format: Format, color: boolean, ema
 export function exitStatus(report: Report, failOn: FailOn): number {
   if (failOn === 'never') return 0;
   const floor = SEVERITY_RANK[failOn];
-  return report.findings.some((f) => !f.suppressed && f.triage?.outcome !== 'drop' && SEVERITY_RANK[f.severity] >= floor) ? 1 : 0;
+  return report.findings.some((f) => findingCounts(f) && SEVERITY_RANK[f.severity] >= floor) ? 1 : 0;
 }

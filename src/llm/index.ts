@@ -4,7 +4,7 @@
 // run's findings and exit status never depend on the endpoint being up.
 
 import type { Finding, Reproduction, Series, SourceProvider } from '../model/index.js';
-import type { LlmConfig } from '../config/index.js';
+import { llmEnabled, type LlmConfig } from '../config/index.js';
 import { allChecks } from '../checks/index.js';
 import { LlmClient } from './client.js';
 import { inventedTokens } from './guard.js';
@@ -27,10 +27,6 @@ export interface RefineContext {
   llm: LlmConfig;
   env?: NodeJS.ProcessEnv;
   log?: (msg: string) => void;
-}
-
-export function llmEnabled(llm: LlmConfig): boolean {
-  return !!(llm.url && llm.model);
 }
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -122,8 +118,6 @@ async function ask<T>(
 ): Promise<T | null> {
   try {
     const r = await client.complete({ messages, schemaName, schema });
-    client.stats.promptTokens += r.usage.promptTokens;
-    client.stats.completionTokens += r.usage.completionTokens;
     let json: unknown;
     try {
       json = JSON.parse(r.content);

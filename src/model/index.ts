@@ -1,6 +1,6 @@
 // The shared domain model: every stage (ingest -> series -> analysis -> findings -> render -> post)
 // takes and returns these types and nothing else. Types only; no behaviour lives here except the
-// small constant tables that define the vocabulary.
+// small constant tables that define the vocabulary and one predicate every renderer and door shares.
 
 // ---------------------------------------------------------------------------------------------
 // Series: what a patch input becomes.
@@ -154,6 +154,12 @@ export interface Finding {
   triage?: TriageNote;
   /** Set when an in-code `lockreview: ignore` comment covers the finding. */
   suppressed?: { reason: string; line: number };
+}
+
+/** Whether a finding counts: not silenced by an in-code suppression, not dropped by LLM triage.
+ *  Renderers show and doors count only these (suppressed/dropped ones stay in JSON and SARIF). */
+export function findingCounts(f: Finding): boolean {
+  return !f.suppressed && f.triage?.outcome !== 'drop';
 }
 
 /** Static description of a check (ESLint's meta / Semgrep's rule metadata). */

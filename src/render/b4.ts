@@ -6,6 +6,7 @@
 //     grades each line by its ERROR / WARNING / CHECK word.
 // Only findings the patch introduced count; suppressed and triaged-away ones are left out.
 import type { Finding, Report, Severity } from '../model/index.js';
+import { findingCounts } from '../model/index.js';
 import { renderText } from './text.js';
 
 export interface B4CheckResult {
@@ -17,7 +18,7 @@ export interface B4CheckResult {
 }
 
 function reportable(report: Report): Finding[] {
-  return report.findings.filter((f) => f.introduced && !f.suppressed && f.triage?.outcome !== 'drop');
+  return report.findings.filter((f) => f.introduced && findingCounts(f));
 }
 
 export function renderB4(report: Report): string {

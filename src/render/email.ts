@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import type { CheckMeta, DiffLine, FileDiff, Finding, Hunk, InterleavingStep, Patch, Report, Series } from '../model/index.js';
+import { findingCounts } from '../model/index.js';
 
 export interface ReplyOptions {
   /** Our From: "lockreview <lockreview@example.org>". */
@@ -59,7 +60,7 @@ const SIGNATURE_REACH = 15; // how far up to look for the function's first line
 
 /** Findings that belong in a reply: introduced by the patch, not suppressed, not triaged away. */
 export function replyableFindings(findings: readonly Finding[], skip?: ReadonlySet<string>): Finding[] {
-  return findings.filter((f) => f.introduced && !f.suppressed && f.triage?.outcome !== 'drop' && !(skip?.has(f.id) ?? false));
+  return findings.filter((f) => f.introduced && findingCounts(f) && !(skip?.has(f.id) ?? false));
 }
 
 /** All replies for a report: one per patch with findings (or every patch with replyClean). */

@@ -9,7 +9,7 @@
 // on the same head with the same findings plans nothing; on a new push, findings that are gone are
 // listed as resolved, surviving ones get no second inline comment, new ones are added.
 import type { Finding, FindingClass, Report, Severity } from '../model/index.js';
-import { FINDING_CLASSES } from '../model/index.js';
+import { FINDING_CLASSES, findingCounts } from '../model/index.js';
 import { renderMermaidSequence } from './mermaid.js';
 import { verdictSummary } from './text.js';
 
@@ -74,7 +74,7 @@ export interface ReviewInput {
 
 /** Findings that count: not silenced in source, not dropped by triage. */
 export function activeFindings(report: Report): Finding[] {
-  return report.findings.filter((f) => !f.suppressed && f.triage?.outcome !== 'drop');
+  return report.findings.filter(findingCounts);
 }
 
 export function planReview(input: ReviewInput): ReviewPlan {

@@ -3,6 +3,7 @@
 // lockdep prints its "possible unsafe locking scenario", the litmus test with its verdict, the
 // splat). Pure: colour only when the caller asks (the CLI passes isTTY).
 import type { Finding, Interleaving, Report, Reproduction, Verdict } from '../model/index.js';
+import { findingCounts } from '../model/index.js';
 
 export interface TextOptions {
   color?: boolean;
@@ -33,7 +34,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
     for (const f of list) out.push(...renderFinding(f, paint));
   }
   for (const n of report.notes) out.push(paint.dim(`note: ${n}`));
-  const active = report.findings.filter((f) => !f.suppressed && f.triage?.outcome !== 'drop');
+  const active = report.findings.filter(findingCounts);
   const hidden = report.findings.length - active.length;
   const p = report.stats.patches;
   out.push(
