@@ -8,16 +8,27 @@ import { VERSION } from '../version.js';
 
 type Register = (program: Command, setStatus: (code: number) => void) => void;
 
-/** Command name -> loader of the module that registers it. Loaded lazily: `--version` and a
- *  one-patch check must not pay for the mail, GitHub or LKMM code they do not use. */
-const COMMANDS: Record<string, () => Promise<Register>> = {
+/** Command modules, loaded lazily: `--version` and a one-patch check must not pay for the mail,
+ *  GitHub or LKMM code they do not use. */
+const MODULES: Record<string, () => Promise<Register>> = {
   check: async () => (await import('./commands/check.js')).registerCheck,
   scan: async () => (await import('./commands/scan.js')).registerScan,
   litmus: async () => (await import('./commands/litmus.js')).registerLitmus,
-  presend: async () => (await import('./commands/presend.js')).registerPresend,
-  'install-hook': async () => (await import('./commands/presend.js')).registerPresend,
+  presend: async () => (await import('./commands/presend.js')).registerPresend, // presend + install-hook
   inbox: async () => (await import('./commands/inbox.js')).registerInbox,
 };
+
+/** Command name -> the module that registers it. */
+const MODULE_OF: Record<string, string> = { check: 'check', scan: 'scan', litmus: 'litmus', presend: 'presend', 'install-hook': 'presend', inbox: 'inbox' };
+
+/** The modules to load for an argument list: the named command's alone; none for a bare
+ *  --version; all of them for help, no command or an unknown one (so commander can list them). */
+function modulesFor(argv: string[]): string[] {
+  const name = argv.find((a) => !a.startsWith('-'));
+  if (name && MODULE_OF[name]) return [MODULE_OF[name]];
+  if (!name && argv.some((a) => a === '-V' || a === '--version')) return [];
+  return Object.keys(MODULES);
+}
 
 export type CommandResult = { code: number };
 
@@ -33,16 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     status = code;
   };
   try {
-    // Register only the command being run; help (or an unknown command) registers them all.
-    const name = argv.find((a) => !a.startsWith('-'));
-    const wanted = name && name in COMMANDS && name !== 'help' ? [COMMANDS[name]!] : argv.some((a) => a === '-V' || a === '--version') && !name ? [] : [...new Set(Object.values(COMMANDS))];
-    const registered = new Set<Register>();
-    for (const load of wanted) {
-      const register = await load();
-      if (registered.has(register)) continue;
-      registered.add(register);
-      register(program, setStatus);
-    }
+    for (const module of modulesFor(argv)) (await MODULES[module]!())(program, setStatus);
     await program.parseAsync(argv, { from: 'user' });
     return status;
   } catch (err) {
