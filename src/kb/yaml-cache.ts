@@ -1,8 +1,8 @@
 // Parsing YAML costs more than everything else a one-patch check does (over half a second for
 // rules/), so parsed rule files are cached as JSON keyed by a hash of their text. The key is the
 // content, never a timestamp: an edited rules file is always parsed afresh, and a stale cache
-// cannot exist. The cache lives beside the build output when writable, else in the temp folder;
-// any failure to read or write it falls back to parsing.
+// cannot exist. The cache lives in a per-user folder under the temp folder; any failure to create,
+// read or write it falls back to parsing.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,15 +13,13 @@ let cacheDir: string | null | undefined;
 
 function dir(): string | null {
   if (cacheDir !== undefined) return cacheDir;
-  for (const d of [join(tmpdir(), `lockreview-rules-cache-${process.getuid?.() ?? 'u'}`)]) {
-    try {
-      mkdirSync(d, { recursive: true });
-      return (cacheDir = d);
-    } catch {
-      /* try the next */
-    }
+  const d = join(tmpdir(), `lockreview-rules-cache-${process.getuid?.() ?? 'u'}`);
+  try {
+    mkdirSync(d, { recursive: true });
+    return (cacheDir = d);
+  } catch {
+    return (cacheDir = null);
   }
-  return (cacheDir = null);
 }
 
 /** A cache entry's key: the kind of entry and a hash of everything it was computed from. */

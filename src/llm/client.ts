@@ -85,6 +85,8 @@ export class LlmClient {
     const t0 = performance.now();
     try {
       const result = await this.send(body);
+      this.stats.promptTokens += result.usage.promptTokens;
+      this.stats.completionTokens += result.usage.completionTokens;
       this.writeCache(key, result);
       return { ...result, cached: false };
     } finally {
