@@ -60,6 +60,18 @@ class Parser {
     if (!this.is(text)) this.fail(`expected '${text}' but found ${this.describe(this.tok)}`);
     return this.next();
   }
+  /** The words and stars of a C declaration up to what follows it (`int *x` -> [int, x], 1). */
+  private declarationWords(): { words: string[]; stars: number } {
+    const words: string[] = [];
+    let stars = 0;
+    for (;;) {
+      if (this.tok.kind === 'id') words.push(this.next().text);
+      else if (this.accept('*')) stars++;
+      else break;
+    }
+    return { words, stars };
+  }
+
   private describe(t: Token): string {
     return t.kind === 'eof' ? 'end of file' : `'${t.text}'`;
   }
@@ -131,13 +143,7 @@ class Parser {
         out.push({ target: { thread, reg }, value: this.parseInitValue(), type: null, line });
         continue;
       }
-      const words: string[] = [];
-      let stars = 0;
-      for (;;) {
-        if (this.tok.kind === 'id') words.push(this.next().text);
-        else if (this.accept('*')) stars++;
-        else break;
-      }
+      const { words, stars } = this.declarationWords();
       if (words.length === 0) this.fail(`expected an initialisation but found ${this.describe(this.tok)}`);
       const name = words.pop()!;
       if (RESERVED.has(name)) this.fail(`'${name}' is a reserved word in herd7's C dialect; rename it`);
@@ -186,13 +192,7 @@ class Parser {
     const params: ThreadParam[] = [];
     while (!this.accept(')')) {
       if (this.tok.kind === 'eof') this.fail('unterminated parameter list');
-      const words: string[] = [];
-      let stars = 0;
-      for (;;) {
-        if (this.tok.kind === 'id') words.push(this.next().text);
-        else if (this.accept('*')) stars++;
-        else break;
-      }
+      const { words, stars } = this.declarationWords();
       if (words.length < 2) this.fail(`expected a parameter 'type *name' but found ${this.describe(this.tok)}`);
       const name = words.pop()!;
       if (RESERVED.has(name)) this.fail(`'${name}' is a reserved word in herd7's C dialect; rename it`, head);
