@@ -41,5 +41,6 @@ export function treeSitterCWasm(): string {
 
 /** The rules/ directory of the knowledge base (primitives, lock orders, field types as YAML). */
 export function rulesDir(): string {
-  return firstExisting([join(here, 'rules'), join(here, '..', 'rules')]) ?? join(here, '..', 'rules');
+  // Beside the Action bundle; one level up from src/ or build/; two from the CLI bundle (build/bundle/).
+  return firstExisting([join(here, 'rules'), join(here, '..', 'rules'), join(here, '..', '..', 'rules')]) ?? join(here, '..', 'rules');
 }
