@@ -1,6 +1,20 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI door lives in build/ (npm ci runs `prepare`, which compiles it).
-import('../build/doors/cli.js').then((m) => m.main(process.argv.slice(2))).then(
+// Thin launcher. Runs the CLI bundle (build/bundle/cli.js, scripts/build-cli.mjs: one minified
+// module graph, much faster to start) when it is at least as new as the tsc output, else the tsc
+// output itself (build/doors/cli.js), so a `tsc` run without a bundle rebuild never runs stale code.
+import { statSync } from 'node:fs';
+
+const mtime = (rel) => {
+  try {
+    return statSync(new URL(rel, import.meta.url)).mtimeMs;
+  } catch {
+    return -1;
+  }
+};
+const bundled = mtime('../build/bundle/cli.js');
+const entry = bundled >= 0 && bundled >= mtime('../build/doors/cli.js') ? '../build/bundle/cli.js' : '../build/doors/cli.js';
+
+import(entry).then((m) => m.main(process.argv.slice(2))).then(
   (code) => { process.exitCode = code; },
   (err) => { process.stderr.write(`lockreview: internal error: ${err && err.message ? err.message : String(err)}\n`); process.exitCode = 3; },
 );

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the whole suite: compile (tests drive the real CLI from build/), then node's test runner over
+// Runs the whole suite: compile and bundle (tests drive the real CLI from build/), then node's test runner over
 // every test/**/*.test.ts with tsx as the TypeScript loader. Node 20's runner takes no globs, so the
 // files are listed here. Extra arguments are passed to the runner (e.g. a file to run alone).
 import { readdirSync, statSync } from 'node:fs';
@@ -9,6 +9,9 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('..', import.meta.url).pathname;
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+// The launcher prefers the CLI bundle when it is current: rebuild it so tests run what users run.
+const bundle = spawnSync(process.execPath, [join(root, 'scripts/build-cli.mjs')], { stdio: 'inherit' });
+if (bundle.status !== 0) process.exit(bundle.status ?? 1);
 
 function walk(dir, out) {
   for (const name of readdirSync(dir).sort()) {
