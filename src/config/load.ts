@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { InputError } from '../errors.js';
 import { defaultConfig, type Config } from './index.js';
-import { validateConfigFile, type ConfigFile } from './schema.js';
+import type { ConfigFile } from './schema.js';
 import type { Primitive } from '../engine/types.js';
 
 export const CONFIG_FILE_NAMES = ['.lockreview.toml', '.lockreview.json'] as const;
@@ -25,13 +25,27 @@ export interface LoadOptions {
   repoRoot: string | null;
 }
 
+// The schemas (zod) are loaded only when there is something to validate: most runs have no
+// configuration at all, and building the schemas is a noticeable part of a one-patch check's start-up.
+type Validate = (data: unknown, name: string) => ConfigFile;
+let validator: Validate | null = null;
+
+async function loadValidator(): Promise<void> {
+  validator ??= (await import('./schema.js')).validateConfigFile;
+}
+
+function validateConfigFile(data: unknown, name: string): ConfigFile {
+  if (!validator) throw new Error('configuration validator used before loadValidator()');
+  return validator(data, name);
+}
+
 export async function loadConfigFor(opts: LoadOptions): Promise<Config> {
   const root = opts.repoRoot ?? repositoryAround(process.cwd());
   const layers: Array<{ name: string; file: ConfigFile }> = [];
-  const fromGit = readGitConfig(root ?? process.cwd());
+  const fromGit = await readGitConfig(root ?? process.cwd());
   if (fromGit) layers.push({ name: 'git config lockreview.*', file: fromGit });
   const filePath = opts.configPath ?? (root ? repositoryConfigFile(root) : null);
-  if (filePath) layers.push({ name: filePath, file: readConfigFile(filePath) });
+  if (filePath) layers.push({ name: filePath, file: await readConfigFile(filePath) });
   const config = defaultConfig();
   for (const layer of layers) mergeInto(config, layer.file);
   if (layers.length) config.source = layers.map((l) => l.name).join(' + ');
@@ -53,7 +67,7 @@ function repositoryConfigFile(root: string): string | null {
 }
 
 /** Reads and validates one configuration file (.toml, else JSON). */
-export function readConfigFile(path: string): ConfigFile {
+export async function readConfigFile(path: string): Promise<ConfigFile> {
   let text: string;
   try {
     if (statSync(path).isDirectory()) throw new InputError(path, 'is a directory, not a configuration file');
@@ -78,6 +92,7 @@ export function readConfigFile(path: string): ConfigFile {
       throw new InputError(path, `invalid TOML${where}: ${first}`);
     }
   }
+  await loadValidator();
   return validateConfigFile(data, path);
 }
 
@@ -173,7 +188,7 @@ const FILE_KEY_TO_GIT: Record<string, string> = {
 
 /** Reads lockreview.* from git config as seen from `dir` (repository, global and system files).
  *  Null when no such key is set (or git is unavailable). */
-export function readGitConfig(dir: string): ConfigFile | null {
+export async function readGitConfig(dir: string): Promise<ConfigFile | null> {
   const r = spawnSync('git', ['config', '--includes', '-z', '--get-regexp', '^lockreview\\.'], {
     cwd: existsSync(dir) ? dir : undefined,
     encoding: 'utf8',
@@ -190,6 +205,7 @@ export function readGitConfig(dir: string): ConfigFile | null {
     if (!handler) throw new InputError(GIT_SOURCE, `unknown key '${rawKey}' (known: ${knownGitKeys()})`);
     handler(file, value.trim(), rawKey);
   }
+  await loadValidator();
   try {
     return validateConfigFile(file, GIT_SOURCE);
   } catch (err) {

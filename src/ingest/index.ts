@@ -12,7 +12,7 @@ import { splitMbox, streamLines } from './mbox.js';
 import { classifyMail, type ClassifiedMail } from './patch-mail.js';
 import { detectKind, openFile, openSource, readAll } from './read-input.js';
 import { assembleSeries } from './series.js';
-import { splitHeaders, header } from './mime.js';
+import { splitHeaders, header, prepareCharsets } from './mime.js';
 import { parseSubject } from './subject.js';
 
 export type { MailMessage, MailAttachment } from './mail.js';
@@ -177,6 +177,7 @@ async function ingestStream(src: AsyncIterable<Buffer | string>, name: string, c
         const where = `${name}:${line + 1}`;
         let mail: MailMessage;
         try {
+          await prepareCharsets(raw);
           mail = parseMessage(raw, where);
         } catch (err) {
           const e = asInputError(err, where);
@@ -192,7 +193,9 @@ async function ingestStream(src: AsyncIterable<Buffer | string>, name: string, c
         if (cm.kind !== 'other') found++;
       }
     } else if (kind === 'mail') {
-      const cm = c.add(parseMessage(await readAll(chunks), name), name, source);
+      const whole = await readAll(chunks);
+      await prepareCharsets(whole);
+      const cm = c.add(parseMessage(whole, name), name, source);
       if (cm.kind !== 'other') found++;
     } else {
       found += diffAsMail(await readAll(chunks), name, c, source);

@@ -4,10 +4,10 @@
 // Why not PostalMime.parse for the structure: it is asynchronous only, and parseMessage must be
 // synchronous (the mail door and the mbox stream call it per message). postal-mime's synchronous
 // helpers do the header-word decoding (RFC 2047) and address parsing; charsets TextDecoder lacks
-// go through iconv-lite. Blind spots: message/rfc822 parts are not descended into (a forwarded
+// go through iconv-lite (loaded only when such a charset appears). Blind spots: message/rfc822 parts are not descended into (a forwarded
 // patch is not found); uuencoded bodies are not decoded.
 
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
 import { decodeWords } from 'postal-mime';
 import { InputError } from '../errors.js';
 
@@ -159,8 +159,47 @@ export function decodeCharset(bytes: Buffer, charset: string | undefined, input:
   try {
     return new TextDecoder(cs).decode(bytes);
   } catch { /* not a WHATWG label */ }
-  if (iconv.encodingExists(cs)) return iconv.decode(bytes, cs);
+  const conv = iconv ?? requireIconv();
+  if (conv?.encodingExists(cs)) return conv.decode(bytes, cs);
   throw new InputError(input, `unknown charset "${cs}"`);
+}
+
+// iconv-lite is big (its code tables are most of what a one-patch check would otherwise compile)
+// and almost never needed: WHATWG's TextDecoder covers the charsets kernel mail uses. It is loaded
+// only for a message that declares a charset TextDecoder does not know, by prepareCharsets() on
+// the async ingest paths; requireIconv() is the synchronous fallback for a message reached some
+// other way (it needs node_modules, so inside the Action bundle such a charset stays unknown).
+type Iconv = { encodingExists(cs: string): boolean; decode(bytes: Buffer, cs: string): string };
+let iconv: Iconv | null = null;
+
+function requireIconv(): Iconv | null {
+  try {
+    iconv = createRequire(import.meta.url)('iconv-lite') as Iconv;
+  } catch {
+    /* not installed beside this module */
+  }
+  return iconv;
+}
+
+function textDecoderKnows(cs: string): boolean {
+  try {
+    new TextDecoder(cs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Loads iconv-lite when `raw` declares a charset that TextDecoder lacks; call before parsing. */
+export async function prepareCharsets(raw: Buffer): Promise<void> {
+  if (iconv) return;
+  const text = raw.toString('latin1');
+  for (const m of text.matchAll(/charset\s*=\s*"?([A-Za-z0-9_.:+-]+)/gi)) {
+    const cs = m[1]!.toLowerCase();
+    if (LENIENT_UTF8.has(cs) || textDecoderKnows(cs)) continue;
+    iconv = (await import('iconv-lite')).default as Iconv;
+    return;
+  }
 }
 
 /** RFC 3676: undo space-stuffing and join soft-broken lines. */

@@ -4,19 +4,17 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { contentKey, parseYamlCached, readCached, writeCached } from './yaml-cache.js';
+import { contentKey, readCached, writeCached } from './yaml-cache.js';
 import type { FieldTypeFact, KnowledgeBase, LockOrderFact, Primitive } from '../engine/types.js';
 import type { ExtraFacts } from '../config/index.js';
 import { InputError } from '../errors.js';
-import { rulesFileSchema, primitiveSchema, primitiveGroupSchema, lockOrderSchema, fieldTypeSchema } from './schema.js';
-import type { z } from 'zod';
 import { rulesDir } from '../assets.js';
 
 /** The package's rules/ folder (same relative place from src/kb and build/kb). */
 // Resolved through src/assets.ts so the Action bundle (dist/rules) finds it too.
 export const RULES_DIR = rulesDir();
 
-interface Facts {
+export interface Facts {
   primitives: Primitive[];
   lockOrders: LockOrderFact[];
   fieldTypes: FieldTypeFact[];
@@ -37,69 +35,6 @@ async function ruleFiles(dir: string): Promise<string[]> {
     else if (/\.(ya?ml|json)$/.test(e.name)) out.push(p);
   }
   return out;
-}
-
-function describeIssue(err: z.ZodError, data: unknown): string {
-  const issue = err.issues[0]!;
-  const path = issue.path;
-  // Name the entry: `primitives[3] (spin_lock)` when the entry has a name.
-  let where = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  if (path.length >= 2 && typeof path[1] === 'number') {
-    const entry = (data as Record<string, unknown[]>)[String(path[0])]?.[path[1]] as Record<string, unknown> | undefined;
-    const label = entry?.name ?? entry?.names ?? entry?.pattern ?? (entry?.before ? `${entry.before} -> ${entry.after}` : undefined);
-    if (label) where += ` (${Array.isArray(label) ? label.join(', ') : String(label)})`;
-  }
-  return `${where || 'top level'}: ${issue.message}`;
-}
-
-/** Parses and validates one rules file's text. */
-export function parseRulesText(name: string, text: string): Facts {
-  let data: unknown;
-  try {
-    data = parseYamlCached(text, name.endsWith('.json'));
-  } catch (e) {
-    throw new InputError(name, `not valid ${name.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
-  }
-  if (data == null) data = {};
-  // Entries are checked one by one against the form they use, so the error names the field.
-  const list = (data as Record<string, unknown>)?.primitives;
-  if (Array.isArray(list)) {
-    list.forEach((e, i) => {
-      const schema = e && typeof e === 'object' && 'names' in e ? primitiveGroupSchema : primitiveSchema;
-      const r = schema.safeParse(e);
-      if (!r.success) {
-        const issue = r.error.issues[0]!;
-        const label = (e as Record<string, unknown>)?.name ?? (e as Record<string, unknown>)?.names;
-        throw new InputError(name, `primitives[${i}]${label ? ` (${Array.isArray(label) ? label.join(', ') : String(label)})` : ''}${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
-      }
-    });
-  }
-  const r = rulesFileSchema.safeParse(data);
-  if (!r.success) throw new InputError(name, describeIssue(r.error, data));
-  const primitives: Primitive[] = [];
-  for (const p of r.data.primitives ?? []) {
-    if ('names' in p) {
-      const { names, ...rest } = p;
-      for (const n of names) primitives.push({ ...rest, name: n } as Primitive);
-    } else primitives.push(p as Primitive);
-  }
-  return { primitives, lockOrders: r.data.lockOrders ?? [], fieldTypes: r.data.fieldTypes ?? [], wrappers: r.data.wrappers ?? {} };
-}
-
-function validateExtra(extra: ExtraFacts): Facts {
-  const name = 'config facts';
-  const check = <T>(schema: z.ZodType<T>, list: unknown[] | undefined, label: string): T[] =>
-    (list ?? []).map((e, i) => {
-      const r = schema.safeParse(e);
-      if (!r.success) throw new InputError(name, `${label}[${i}]: ${r.error.issues[0]!.path.join('.')} ${r.error.issues[0]!.message}`);
-      return r.data;
-    });
-  return {
-    primitives: check(primitiveSchema, extra.primitives, 'primitives') as Primitive[],
-    lockOrders: check(lockOrderSchema, extra.lockOrders, 'lockOrders'),
-    fieldTypes: check(fieldTypeSchema, extra.fieldTypes, 'fieldTypes'),
-    wrappers: extra.wrappers ?? {},
-  };
 }
 
 export function buildKnowledgeBase(all: Facts[], source = 'rules'): KnowledgeBase {
@@ -145,18 +80,26 @@ export function buildKnowledgeBase(all: Facts[], source = 'rules'): KnowledgeBas
 
 let cached: Promise<Facts[]> | null = null;
 
-/** The text of the code that turns rules into Facts (the schemas), so that a changed schema
- *  never reuses Facts validated by the old one. In the Action bundle the schemas live inside the
- *  bundle itself. */
+/** The text of the code that turns rules into Facts (validate.ts and the schemas), so that a changed
+ *  schema never reuses Facts validated by the old one. In a bundle that code sits in another chunk,
+ *  whose content-hashed file name this chunk imports: a changed schema changes this file too. */
 function validatorSource(): string {
-  for (const url of [new URL('./schema.js', import.meta.url), new URL('./schema.ts', import.meta.url), new URL(import.meta.url)]) {
+  const texts: string[] = [];
+  for (const url of [new URL('./validate.js', import.meta.url), new URL('./validate.ts', import.meta.url), new URL('./schema.js', import.meta.url), new URL('./schema.ts', import.meta.url)]) {
     try {
-      return readFileSync(fileURLToPath(url), 'utf8');
+      texts.push(readFileSync(fileURLToPath(url), 'utf8'));
     } catch {
-      /* try the next */
+      /* not this layout */
     }
   }
-  return '';
+  if (!texts.length) {
+    try {
+      texts.push(readFileSync(fileURLToPath(import.meta.url), 'utf8'));
+    } catch {
+      /* no source to key on: the cache key still covers the rules' text */
+    }
+  }
+  return texts.join('\0');
 }
 
 // Schema-checking every rules file costs more than the rest of a one-patch check's rules loading,
@@ -168,6 +111,7 @@ async function loadRuleFiles(): Promise<Facts[]> {
   const key = contentKey('rules-facts-v1', validatorSource(), ...named.flatMap((r) => [r.name, r.text]));
   const cached = readCached(key);
   if (Array.isArray(cached)) return cached as Facts[];
+  const { parseRulesText } = await import('./validate.js');
   const out = named.map((r) => parseRulesText(r.name, r.text));
   writeCached(key, out);
   return out;
@@ -182,5 +126,7 @@ export async function loadKnowledgeBase(extra: ExtraFacts = {}): Promise<Knowled
     cached = null;
     throw e;
   }
-  return buildKnowledgeBase([...facts, validateExtra(extra)]);
+  const hasExtra = !!(extra.primitives?.length || extra.lockOrders?.length || extra.fieldTypes?.length || Object.keys(extra.wrappers ?? {}).length);
+  const extraFacts: Facts = hasExtra ? (await import('./validate.js')).validateExtra(extra) : { primitives: [], lockOrders: [], fieldTypes: [], wrappers: {} };
+  return buildKnowledgeBase([...facts, extraFacts]);
 }

@@ -5,6 +5,7 @@ import iconv from 'iconv-lite';
 import { ingestInputs, parseMessage } from '../../src/ingest/index.js';
 import { InputError } from '../../src/errors.js';
 import { diffFor, mail, patchBody, writeTemp } from './builders.js';
+import { runCli } from '../helpers/cli.js';
 
 function qpEncode(text: string): string {
   // Enough of quoted-printable for the test: '=' and non-ASCII as =XX, long lines soft-broken.
@@ -56,6 +57,16 @@ test('ISO-8859-1 body and RFC 2047 subject/from', async () => {
   const p = r.series[0]!.patches[0]!;
   assert.equal(p.subject, 'sched: Jörg');
   assert.deepEqual(p.from, { name: 'Jörg Müller', email: 'jm@example.org' });
+});
+
+test('a charset TextDecoder lacks (IBM437) is decoded through iconv-lite, loaded on demand, in process and by the CLI', async () => {
+  assert.throws(() => new TextDecoder('cp437'), 'premise: WHATWG TextDecoder has no cp437');
+  const head = mail({ subject: '[PATCH] sched: cp437', body: '', headers: ['MIME-Version: 1.0', 'Content-Type: text/plain; charset=IBM437', 'Content-Transfer-Encoding: 8bit'] });
+  const path = writeTemp('cp437.eml', Buffer.concat([Buffer.from(head, 'utf8'), iconv.encode(body, 'cp437')]));
+  check(await ingestInputs([path]));
+  const cli = runCli(['check', '--format', 'json', '--fail-on', 'never', path]);
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.equal(JSON.parse(cli.stdout).series[0].patches[0].subject, 'sched: cp437');
 });
 
 test('unknown charset is an InputError naming the input', async () => {
