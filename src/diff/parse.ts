@@ -23,7 +23,14 @@ export interface ParseDiffOptions {
 }
 
 const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
+/** `index <old>..<new>[ <mode>]`: the blob ids git abbreviated (or wrote in full, --full-index). */
+const INDEX_RE = /^index ([0-9a-fA-F]{4,64})\.\.([0-9a-fA-F]{4,64})(?: [0-7]+)?$/;
 const GIT_BINARY_LINE = /^(?:literal|delta) \d+$|^[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]*$/;
+
+/** A blob id as written, lower-cased; null for git's all-zeros "no such side". */
+function blobId(hex: string): string | null {
+  return /^0+$/.test(hex) ? null : hex.toLowerCase();
+}
 
 /** True when the text holds at least one file diff header pair or a git diff line. */
 export function looksLikeDiff(text: string): boolean {
@@ -105,6 +112,8 @@ interface FileBuilder {
   status: FileStatus;
   hunks: Hunk[];
   note: string | null;
+  oldBlob: string | null;
+  newBlob: string | null;
   git: boolean;
   newFile: boolean;
   deletedFile: boolean;
@@ -122,7 +131,7 @@ function finish(f: FileBuilder): FileDiff {
   const oldPath = status === 'added' ? null : f.oldPath;
   const newPath = status === 'deleted' ? null : f.newPath;
   if (!note && f.hunks.length === 0 && status === 'modified') note = f.modeChange ? 'mode change only' : 'no content change';
-  return { oldPath, newPath, status, hunks: f.hunks, note };
+  return { oldPath, newPath, status, hunks: f.hunks, note, oldBlob: f.oldBlob, newBlob: f.newBlob };
 }
 
 /**
@@ -144,7 +153,7 @@ export function parseDiff(text: string, opts: ParseDiffOptions): { files: FileDi
   };
   const startFile = (git: boolean): FileBuilder => {
     if (cur) files.push(finish(cur));
-    cur = { oldPath: null, newPath: null, status: 'modified', hunks: [], note: null, git, newFile: false, deletedFile: false, modeChange: false, sawHeaders: false };
+    cur = { oldPath: null, newPath: null, status: 'modified', hunks: [], note: null, oldBlob: null, newBlob: null, git, newFile: false, deletedFile: false, modeChange: false, sawHeaders: false };
     return cur;
   };
   const isMinusPlusPair = (i: number): boolean =>
@@ -171,7 +180,10 @@ export function parseDiff(text: string, opts: ParseDiffOptions): { files: FileDi
         else if ((m = h.match(/^rename to (.*)$/))) { f.newPath = unquotePath(m[1]!); f.status = 'renamed'; }
         else if ((m = h.match(/^copy from (.*)$/))) { f.oldPath = unquotePath(m[1]!); f.status = 'copied'; }
         else if ((m = h.match(/^copy to (.*)$/))) { f.newPath = unquotePath(m[1]!); f.status = 'copied'; }
-        else if (/^(?:dis)?similarity index /.test(h) || /^index [0-9a-f]+\.\.[0-9a-f]+/.test(h)) { /* informational */ }
+        else if ((m = h.match(INDEX_RE))) {
+          f.oldBlob = blobId(m[1]!);
+          f.newBlob = blobId(m[2]!);
+        } else if (/^(?:dis)?similarity index /.test(h)) { /* informational */ }
         else if (/^Binary files .* differ$/.test(h)) {
           f.status = 'binary';
           f.note = 'binary file skipped';

@@ -3,18 +3,20 @@
 //
 // Approach: one `git log -p` over the range gives every commit's metadata and diff (the diff is
 // parsed by src/diff's parser, like any other patch input); whole files come from one long-lived
-// `git cat-file --batch` process, on demand, only for the files the analysis asks for. Nothing is
-// checked out and nothing is written: no work tree, index, stash or branch change (git also takes
-// no optional index lock: GIT_OPTIONAL_LOCKS=0). The cost follows the range's diff, not the tree.
+// `git cat-file --batch` process (src/diff/git-batch.ts), on demand, only for the files the
+// analysis asks for. Nothing is checked out and nothing is written: no work tree, index, stash or
+// branch change (git also takes no optional index lock: GIT_OPTIONAL_LOCKS=0). The cost follows
+// the range's diff, not the tree.
 // Blind spots: merge commits are skipped (noted); with --worktree, untracked files are included
 // only when they are C sources/headers (*.c, *.h) not ignored by .gitignore.
 
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Patch, Person, Series, SourceProvider } from '../model/index.js';
 import { InputError } from '../errors.js';
 import { parseDiff } from '../diff/index.js';
+import { GitBatchReader, gitReadEnv } from '../diff/git-batch.js';
 
 export interface GitRangeOptions {
   /** A revision range (`A..B`, `A...B`) or one revision R (= R..HEAD, as git format-patch reads it);
@@ -209,9 +211,7 @@ async function newFileDiff(root: string, path: string): Promise<string> {
  */
 export class GitObjectSource implements SourceProvider {
   readonly description: string;
-  private proc: ChildProcessWithoutNullStreams | null = null;
-  private buf: Buffer = Buffer.alloc(0);
-  private waiting: Array<(r: { type: string; body: Buffer } | null) => void> = [];
+  private objects: GitBatchReader;
   private cache = new Map<string, Promise<string | null>>();
 
   constructor(
@@ -223,6 +223,7 @@ export class GitObjectSource implements SourceProvider {
   ) {
     const head = revs[revs.length - 1];
     this.description = `git objects of ${root}${head ? ` at ${head.slice(0, 12)}` : ''}${worktreeIndex ? ' + work tree' : ''}`;
+    this.objects = new GitBatchReader(root);
   }
 
   file(path: string, afterPatch: number): Promise<string | null> {
@@ -243,85 +244,22 @@ export class GitObjectSource implements SourceProvider {
     }
     const rev = this.revs[Math.min(k, this.revs.length - 1)];
     if (!rev) return null;
-    const obj = await this.request(`${rev}:${path}`);
-    if (!obj || obj.type !== 'blob' || obj.body.includes(0)) return null;
+    const obj = await this.objects.read(`${rev}:${path}`);
+    if (obj?.status !== 'found' || obj.type !== 'blob' || obj.body.includes(0)) return null;
     return obj.body.toString('utf8');
   }
 
-  private request(name: string): Promise<{ type: string; body: Buffer } | null> {
-    const proc = this.start();
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      proc.stdin.write(`${name}\n`);
-    });
-  }
-
-  private start(): ChildProcessWithoutNullStreams {
-    if (this.proc) return this.proc;
-    const proc = spawn('git', ['cat-file', '--batch'], { cwd: this.root, env: gitEnv() });
-    proc.stdout.on('data', (chunk: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-      this.drain();
-    });
-    const fail = () => {
-      for (const w of this.waiting.splice(0)) w(null);
-      this.proc = null;
-    };
-    proc.on('error', fail);
-    proc.on('close', fail);
-    proc.stdin.on('error', () => {});
-    proc.unref();
-    (proc.stdout as unknown as { unref?: () => void }).unref?.();
-    (proc.stdin as unknown as { unref?: () => void }).unref?.();
-    this.proc = proc;
-    return proc;
-  }
-
-  /** Parses complete replies: "<oid> <type> <size>\n<body>\n" or "<name> missing\n". */
-  private drain(): void {
-    while (this.waiting.length) {
-      const nl = this.buf.indexOf(10);
-      if (nl < 0) return;
-      const header = this.buf.subarray(0, nl).toString('utf8');
-      const m = /^[0-9a-f]+ (\S+) (\d+)$/.exec(header);
-      if (!m) {
-        this.buf = this.buf.subarray(nl + 1); // "missing" / "ambiguous"
-        this.waiting.shift()!(null);
-        continue;
-      }
-      const size = Number(m[2]);
-      if (this.buf.length < nl + 1 + size + 1) return;
-      const body = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
-      this.buf = this.buf.subarray(nl + 1 + size + 1);
-      this.waiting.shift()!({ type: m[1]!, body });
-    }
-  }
-
-  async dispose(): Promise<void> {
-    const proc = this.proc;
-    this.proc = null;
-    if (!proc) return;
-    // Referenced again while we wait, or Node would exit with the wait pending.
-    proc.ref();
-    (proc.stdout as unknown as { ref?: () => void }).ref?.();
-    await new Promise<void>((resolve) => {
-      proc.once('close', () => resolve());
-      proc.stdin.end();
-    });
+  dispose(): Promise<void> {
+    return this.objects.dispose();
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 
-/** Git never takes an optional lock (index refresh) on our behalf: we only read. */
-function gitEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat', LC_ALL: 'C' };
-}
-
 /** Runs git in `cwd`; rejects with an InputError carrying git's first stderr line. */
 export function git(cwd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: gitEnv(), maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile('git', args, { cwd, env: gitReadEnv(), maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) reject(new InputError(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''}`.trim(), (stderr || err.message).trim().split('\n')[0] ?? 'failed'));
       else resolve(stdout);
     });

@@ -168,9 +168,12 @@ export function fileDiffOf(f: PrFile): FileDiff {
       status: changed ? 'binary' : status,
       hunks: [],
       note: changed ? 'no textual diff from GitHub (binary, or too large for the API)' : null,
+      oldBlob: null,
+      newBlob: null,
     };
   }
-  return { oldPath, newPath, status, hunks: parseHunks(f.patch), note: null };
+  // The REST `patch` field carries no `index` line: the Action reads its own checkout instead.
+  return { oldPath, newPath, status, hunks: parseHunks(f.patch), note: null, oldBlob: null, newBlob: null };
 }
 
 /** Hunks of a diff body that starts at its first `@@` line (the REST `patch` field). */

@@ -37,6 +37,11 @@ export interface FileDiff {
   hunks: Hunk[];
   /** Set when the file is skipped (binary, mode-only, ...): says why. */
   note: string | null;
+  /** Abbreviated git blob ids of the pre- and post-image from the diff's `index <old>..<new>`
+   *  line (lower-case hex as written); null when the line is absent or the id is all zeros (no
+   *  such side: a new or a deleted file). They let whole files be read from git objects. */
+  oldBlob: string | null;
+  newBlob: string | null;
 }
 
 export interface Patch {

@@ -45,7 +45,7 @@ function series(): Series {
   return {
     subject: 'KVM: x86/mmu: add an rmap lock', messageId: 'p1@x', version: 1, prefixes: [], cover: null, baseCommit: null, missing: [], notes: [], source: 'test',
     patches: [{ index: 1, total: 1, subject: 'KVM: x86/mmu: add an rmap lock', rawSubject: '[PATCH] KVM', messageId: 'p1@x', inReplyTo: null, references: [], from: null, date: null, to: [], cc: [], description: '', commit: null, diffText: '',
-      files: [{ oldPath: 'arch/x86/kvm/mmu/mmu.c', newPath: 'arch/x86/kvm/mmu/mmu.c', status: 'modified', note: null, hunks: [{ oldStart: 10, oldLines: 3, newStart: 10, newLines: 5, header: '', lines }] }] }],
+      files: [{ oldPath: 'arch/x86/kvm/mmu/mmu.c', newPath: 'arch/x86/kvm/mmu/mmu.c', status: 'modified', note: null, oldBlob: null, newBlob: null, hunks: [{ oldStart: 10, oldLines: 3, newStart: 10, newLines: 5, header: '', lines }] }] }],
   };
 }
 
