@@ -3,7 +3,7 @@
 
 import type { Finding, Report, Series, SourceProvider } from './model/index.js';
 import { ingestInputs } from './ingest/index.js';
-import { openTree } from './diff/index.js';
+import { gitRepositoryAround, openBlobSource } from './diff/index.js';
 import { analyzeSeries, analyzeFiles } from './engine/index.js';
 import { loadKnowledgeBase } from './kb/index.js';
 import { allChecks } from './checks/index.js';
@@ -14,10 +14,17 @@ import type { LlmStats } from './llm/index.js';
 import { suppressFindings, seriesSuppressionText, diskSuppressionText, type SuppressionText } from './filter/index.js';
 
 export interface ReviewOptions {
-  /** A git work tree: the series is applied in a temporary worktree for whole-file analysis. */
+  /** A git repository for whole-file analysis: files come from its objects when it holds the
+   *  series' pre-image blobs, else the series is applied in a temporary worktree of it. */
   tree?: string;
   /** Whole-file access supplied by the door (presend reads git objects; the Action its checkout). */
   sources?: SourceProvider;
+  /** Without `tree`: a directory whose surrounding git repository (if any) is searched for the
+   *  series' pre-image blobs; whole files when it holds them, hunks otherwise (`check` passes
+   *  the current directory). */
+  lookAround?: string;
+  /** Analyse the hunks only: no repository is looked at (`check --hunks-only`). */
+  hunksOnly?: boolean;
   config?: Config;
 }
 
@@ -32,14 +39,7 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
   let files = 0;
   let llmStats: LlmStats | undefined;
   for (const series of seriesList) {
-    let sources = opts.sources ?? null;
-    let dispose: (() => Promise<void>) | null = null;
-    if (!sources && opts.tree) {
-      const session = await openTree(opts.tree, series);
-      notes.push(...session.notes);
-      sources = session.applied.some(Boolean) ? session : null;
-      dispose = () => session.dispose();
-    }
+    const { sources, dispose } = opts.hunksOnly ? { sources: null, dispose: null } : await openSources(series, opts, notes);
     try {
       const result = await analyzeSeries(series, { sources, kb, checks });
       // Suppressions are read from this series' own sources (the --tree session's whole files).
@@ -84,6 +84,33 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
     },
     notes,
   };
+}
+
+/** Whole-file access for one series: the door's own, else --tree (git objects first, then a
+ *  temporary worktree), else the repository around `lookAround` when it holds the series' blobs. */
+async function openSources(series: Series, opts: ReviewOptions, notes: string[]): Promise<{ sources: SourceProvider | null; dispose: (() => Promise<void>) | null }> {
+  if (opts.sources) return { sources: opts.sources, dispose: null };
+  if (opts.tree) {
+    const declined: string[] = [];
+    const blobs = await openBlobSource(opts.tree, series, { need: 'every-file', declined });
+    if (blobs) {
+      notes.push(...blobs.notes);
+      return { sources: blobs, dispose: () => blobs.dispose() };
+    }
+    // The worktree applies what the objects cannot serve (no `index` lines, a blob the repository
+    // lacks) with `git am -3`. Loaded only here: it brings simple-git.
+    const { openTree } = await import('./diff/tree.js');
+    const session = await openTree(opts.tree, series);
+    if (declined.length && series.patches.some((p) => p.files.some((f) => f.oldBlob || f.newBlob))) notes.push(`whole files not read from git objects (${declined[0]}): applied the series in a worktree`);
+    notes.push(...session.notes);
+    return { sources: session.applied.some(Boolean) ? session : null, dispose: () => session.dispose() };
+  }
+  const repo = opts.lookAround ? gitRepositoryAround(opts.lookAround) : null;
+  if (!repo) return { sources: null, dispose: null };
+  const blobs = await openBlobSource(repo, series, { need: 'any-file' });
+  if (!blobs) return { sources: null, dispose: null };
+  notes.push(`whole-file analysis: the repository at ${repo} holds the series' pre-image blobs (--hunks-only analyses the hunks alone)`, ...blobs.notes);
+  return { sources: blobs, dispose: () => blobs.dispose() };
 }
 
 /** The stages after analysis, the same for every door: LKMM verdicts (a finding whose bad outcome

@@ -6,7 +6,7 @@ import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ingestInputs } from '../../src/ingest/index.js';
-import { openTree } from '../../src/diff/index.js';
+import { openTree } from '../../src/diff/tree.js';
 import { InputError } from '../../src/errors.js';
 import { tempDir, writeTemp } from '../ingest/builders.js';
 

@@ -1,4 +1,4 @@
-// `lockreview check [--tree DIR] [--format F] [--fail-on L] FILE...` (`-` reads stdin).
+// `lockreview check [--tree DIR | --hunks-only] [--format F] [--fail-on L] FILE...` (`-` reads stdin).
 import type { Command } from 'commander';
 import { reviewSeries } from '../../pipeline.js';
 import { ingestInputs } from '../../ingest/index.js';
@@ -17,13 +17,14 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
     .option('--msgid <message-id>', 'review the thread holding this Message-ID, fetched from --lore-url')
     .option('--lore-url <url>', 'public-inbox base URL for --msgid', DEFAULT_LORE_URL)
     .option('--max-fetch-mb <n>', 'largest thread accepted from --lore-url, in MiB', '64')
-    .option('--tree <dir>', 'git work tree of the project: apply the series in a temporary worktree and analyse whole files')
+    .option('--tree <dir>', 'git repository of the project: analyse whole files, read from its objects by the patches\' blob ids, else from the series applied in a temporary worktree')
+    .option('--hunks-only', 'analyse the hunks alone, even inside a repository that holds the series\' pre-image blobs')
     .option('--format <format>', 'text | json | sarif | email (replies as an mbox) | b4 (b4 review check JSON) | b4-prep (checkpatch-style lines)', 'text')
     .option('--fail-on <level>', 'error | warning | info | never (exit 1 when a finding reaches it)')
     .option('--config <file>', 'configuration file (.toml or .json)')
     .option('--strict', 'also report in-code suppressions that match no finding');
   addLlmFlags(addReplyOptions(cmd)).action(
-    async (inputs: string[], o: { tree?: string; format: string; failOn?: string; config?: string; strict?: boolean; msgid?: string; loreUrl: string; maxFetchMb: string } & ReplyCliOptions & LlmFlags) => {
+    async (inputs: string[], o: { tree?: string; hunksOnly?: boolean; format: string; failOn?: string; config?: string; strict?: boolean; msgid?: string; loreUrl: string; maxFetchMb: string } & ReplyCliOptions & LlmFlags) => {
       const format = parseFormat(o.format);
       if (format !== 'email' && (o.out || o.send)) throw new InputError(o.out ? '--out' : '--send', 'needs --format email');
       const reply = format === 'email' ? checkReplyOptions(o) : null;
@@ -34,6 +35,7 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
       const failOn = o.failOn ? parseFailOn(o.failOn) : b4 ? 'never' : config.failOn;
       const maxMb = Number(o.maxFetchMb);
       if (!(maxMb > 0)) throw new InputError('--max-fetch-mb', `not a size: '${o.maxFetchMb}'`);
+      if (o.tree && o.hunksOnly) throw new InputError('--hunks-only', 'give either --tree or --hunks-only, not both');
       if (o.msgid && inputs.length) throw new InputError('--msgid', 'give either --msgid or patch inputs, not both');
       if (!o.msgid && !inputs.length) throw new InputError('check', 'no input given (patch files, - for stdin, or --msgid)');
       let ingested;
@@ -44,7 +46,9 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
         if (b4 && err instanceof InputError && /no patch found/.test(err.message)) ingested = { series: [], notes: [] };
         else throw err;
       }
-      const report = await reviewSeries(ingested.series, { tree: o.tree, config }, [...ingested.notes]);
+      // Inside a repository that holds the series' pre-image blobs, whole files come from it
+      // without being asked for (as b4 finds a series' base by its blob ids).
+      const report = await reviewSeries(ingested.series, { tree: o.tree, lookAround: process.cwd(), hunksOnly: o.hunksOnly, config }, [...ingested.notes]);
       if (reply && (o.out || o.send)) {
         if (!(await deliverCheckReplies(ingested.series, report, o, reply))) process.stderr.write('lockreview: some replies were not delivered (see above)\n');
       } else {
