@@ -141,9 +141,12 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
         let shape = functionShape(node);
         if (!shape) return;
         if (shape.name.startsWith(SYNTHETIC_PREFIX)) {
-          // A hunk fragment wrapped by the engine: the parameters come from git's hunk header; the
-          // return type and the body are not the function's own.
-          shape = { name: shape.name.slice(SYNTHETIC_PREFIX.length), returns: null, params: shape.params, body: '' };
+          // A hunk fragment wrapped by the engine: the parameters come from git's hunk header, and
+          // so does the return type (the header rides along as a comment after the parameter
+          // list); the wrapper's own `void` is not the function's. The body is a part of the
+          // real one: what it uses is evidence (from_timer() in view), what it lacks is not.
+          const name = shape.name.slice(SYNTHETIC_PREFIX.length);
+          shape = { name, returns: headerReturnType(node, name), params: shape.params, body: shape.body };
         }
         for (const role of rolesFromShape(shape)) add(shape.name, role);
         return;
@@ -194,6 +197,15 @@ export function shapeFromHeader(name: string, header: string): FunctionShape | n
     .filter((p) => p && p !== 'void')
     .map(paramTypeFromDecl);
   return { name, returns, params, body: '' };
+}
+
+/** The return type git's hunk header gives a wrapped fragment's function, read from the header
+ *  comment the engine writes after the wrapper's parameter list (src/engine/units.ts); null when
+ *  the header does not show it (a cut-off or continuation line). */
+function headerReturnType(def: SyntaxNode, name: string): string | null {
+  const m = /^[^{]*?\/\*\s*(.*?)\s*\*\/\s*\{/.exec(def.text);
+  if (!m) return null;
+  return shapeFromHeader(name, m[1]!)?.returns ?? null;
 }
 
 function paramTypeFromDecl(decl: string): string {

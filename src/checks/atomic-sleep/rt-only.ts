@@ -46,7 +46,7 @@ export const rtOnly: Check = {
         if (/\bCONFIG_PREEMPT_RT\b/.test(fn.node.text)) return;
         const site = sleepAt(ev, fn, ctx);
         if (site?.level !== 'rt') return;
-        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn), ctx.functions())
+        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn, ctx.functions()), ctx.functions())
           .filter((r) => r.onRT)
           .filter((r) => r.kind !== 'irq' || r.line != null || irqsHardOffOnRT(fn, ev, ctx.kb))
           .map((r) => locateReason(r, fn, ev));

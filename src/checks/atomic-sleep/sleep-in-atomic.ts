@@ -16,8 +16,8 @@
 // the units (only lockdep_assert_held/__must_hold are seen); a lock released by a wrapper the
 // knowledge base does not know (then the lock is ignored rather than trusted); conditional sleeping
 // inside callees (`if (gfpflags_allow_blocking(gfp))`) counts as sleeping.
-import type { Check, CallEvent, FunctionModel } from '../../engine/types.js';
-import { rolesFromShape } from '../../engine/roles.js';
+import type { Check, CallEvent, FunctionModel, FunctionRole } from '../../engine/types.js';
+import { detectRoles, rolesFromShape } from '../../engine/roles.js';
 import { atomicReasons, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
 
 export const sleepInAtomic: Check = {
@@ -44,7 +44,7 @@ export const sleepInAtomic: Check = {
         if (ev.kind !== 'call') return;
         const site = sleepAt(ev, fn, ctx);
         if (site?.level !== 'always') return;
-        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn), ctx.functions()).map((r) => locateReason(r, fn, ev));
+        const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn, ctx.functions()), ctx.functions()).map((r) => locateReason(r, fn, ev));
         if (!reasons.length) return;
         const at = findingLine(ev, reasons, fn);
         if (!at) return;
@@ -70,8 +70,28 @@ export function callText(ev: CallEvent): string {
   return `${ev.callee}(${ev.args.join(', ')})`;
 }
 
-/** Roles from a function's signature (for fragments whose registration the engine did not see). */
-export function shapeRoles(fn: FunctionModel) {
-  if (fn.roles.length || !fn.params.size) return [];
-  return rolesFromShape({ name: fn.name, returns: null, params: [...fn.params.values()], body: '' });
+/** Roles the engine could not give a hunk fragment from its own text: from the function's
+ *  signature, and from registrations in the other hunks of the same file and patch (the probe
+ *  function's `devm_request_irq(dev, irq, foo_isr, ...)` in one hunk, foo_isr's body in another). */
+export function shapeRoles(fn: FunctionModel, all: readonly FunctionModel[]): FunctionRole[] {
+  if (fn.roles.length) return [];
+  const roles = fn.params.size ? rolesFromShape({ name: fn.name, returns: null, params: [...fn.params.values()], body: '' }) : [];
+  if (!fn.partial) return roles;
+  for (const other of all) {
+    if (other === fn || !other.partial || other.unit === fn.unit || other.unit.file !== fn.unit.file || other.unit.patch !== fn.unit.patch) continue;
+    for (const role of registeredRoles(other).get(fn.name) ?? []) if (!roles.includes(role)) roles.push(role);
+  }
+  return roles;
+}
+
+const registrationsOf = new WeakMap<FunctionModel, Map<string, FunctionRole[]>>();
+
+/** The roles a fragment's registrations give (its text only: the fragment's own shape is not one). */
+function registeredRoles(fn: FunctionModel): Map<string, FunctionRole[]> {
+  let m = registrationsOf.get(fn);
+  if (!m) {
+    m = fn.node.childForFieldName('body') ? detectRoles(fn.node.childForFieldName('body')!) : new Map<string, FunctionRole[]>();
+    registrationsOf.set(fn, m);
+  }
+  return m;
 }

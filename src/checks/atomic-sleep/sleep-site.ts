@@ -26,8 +26,15 @@ export function sleepAt(ev: CallEvent, fn: FunctionModel, ctx: CheckContext): Sl
   return null;
 }
 
+/** Atomic roles a check adds itself (see shapeRoles), worded as the engine words the roles it
+ *  finds; a threaded IRQ handler is not atomic. */
 const ROLE_TEXT: Partial<Record<FunctionRole, { text: string; onRT: boolean }>> = {
   'irq-chip': { text: 'irq_chip callback under the raw desc->lock', onRT: true },
+  hardirq: { text: 'hard-IRQ handler (threaded on PREEMPT_RT unless IRQF_NO_THREAD)', onRT: false },
+  softirq: { text: 'softirq context', onRT: false },
+  timer: { text: 'timer callback (softirq)', onRT: false },
+  'rcu-callback': { text: 'RCU callback (softirq)', onRT: false },
+  nmi: { text: 'NMI handler', onRT: true },
 };
 
 /**

@@ -1,0 +1,167 @@
+// Hunk-shaped cases of real atomic-sleep / PREEMPT_RT fix shapes, written for this project (no
+// kernel code copied): each is a small unified diff as a reversed fix would show it (the buggy
+// line on the + side, the hunk header naming the function, realistic context) and its fixed
+// counterpart. `rule` is the finding the buggy form must draw on `line` (post-image); the fixed
+// form must draw none. Used by fix-shapes.test.ts.
+
+export interface FixShape {
+  name: string;
+  rule: 'atomic-sleep-in-atomic' | 'atomic-sleep-rt-only';
+  /** Post-image line of the buggy form the finding belongs on: its first added line. */
+  line: number;
+  buggy: string;
+  fixed: string;
+}
+
+/** One-file, one-hunk diff. `body` lines are context unless marked '+' or '-'; counts are computed. The
+ *  placeholder `@@BUG@@` is replaced by `bug` (buggy form) or `fix` (fixed form). */
+function diff(file: string, start: number, header: string, body: string[], bug: string[], fix: string[]): { buggy: string; fixed: string } {
+  const make = (sub: string[]) => {
+    // Body lines without a +/- mark are context lines.
+    const lines = body.flatMap((l) => (l === '@@BUG@@' ? sub : [/^[+-]/.test(l) ? l : ` ${l}`]));
+    const oldCount = lines.filter((l) => !l.startsWith('+')).length;
+    const newCount = lines.filter((l) => !l.startsWith('-')).length;
+    return `diff --git a/${file} b/${file}\n--- a/${file}\n+++ b/${file}\n@@ -${start},${oldCount} +${start},${newCount} @@ ${header}\n${lines.join('\n')}\n`;
+  };
+  return { buggy: make(bug), fixed: make(fix) };
+}
+
+const swap = (old: string, bug: string, fix: string) => ({ bug: [`-${old}`, `+${bug}`], fix: [`-${old}`, `+${fix}`] });
+
+function shape(name: string, rule: FixShape['rule'], file: string, start: number, header: string, body: string[], s: { bug: string[]; fix: string[] }): FixShape {
+  const d = diff(file, start, header, body, s.bug, s.fix);
+  return { name, rule, line: firstAddedLine(d.buggy), ...d };
+}
+
+function firstAddedLine(text: string): number {
+  let n = 0;
+  for (const l of text.split('\n')) {
+    const h = /^@@ -\d+,\d+ \+(\d+),\d+ @@/.exec(l);
+    if (h) n = Number(h[1]);
+    else if (l.startsWith('+') && !l.startsWith('+++')) return n;
+    else if (n && (l.startsWith(' ') || l === '')) n++;
+  }
+  throw new Error('no added line');
+}
+
+export const FIX_SHAPES: FixShape[] = [
+  shape('GFP_KERNEL -> GFP_ATOMIC under spin_lock_irqsave (lock and unlock in the hunk)', 'atomic-sleep-in-atomic',
+    'drivers/net/ethernet/acme/acme_main.c', 200, 'static int acme_queue_cmd(struct acme_dev *ad, u32 op)',
+    ['\tstruct acme_cmd *cmd;', '\tunsigned long flags;', '', '\tspin_lock_irqsave(&ad->cmd_lock, flags);', '@@BUG@@', '\tif (!cmd) {', '\t\tspin_unlock_irqrestore(&ad->cmd_lock, flags);', '\t\treturn -ENOMEM;', '\t}'],
+    swap('\tcmd = kzalloc(sizeof(*cmd), GFP_ATOMIC);', '\tcmd = kzalloc(sizeof(*cmd), GFP_KERNEL);', '\tcmd = kzalloc(sizeof(*cmd), GFP_ATOMIC);')),
+  shape('GFP_KERNEL -> GFP_ATOMIC inside rcu_read_lock()', 'atomic-sleep-in-atomic',
+    'net/acme/acme_table.c', 410, 'static int acme_snapshot(struct acme_net *an)',
+    ['\trcu_read_lock();', '\tlist_for_each_entry_rcu(e, &an->entries, list) {', '\t\tif (!e->active)', '\t\t\tcontinue;', '\t\tstruct acme_snap *s;', '@@BUG@@', '\t\tif (!s)', '\t\t\tbreak;', '\t}', '\trcu_read_unlock();'],
+    swap('\t\ts = kmalloc(sizeof(*s), GFP_ATOMIC);', '\t\ts = kmalloc(sizeof(*s), GFP_KERNEL);', '\t\ts = kmalloc(sizeof(*s), GFP_ATOMIC);')),
+  shape('allocation under a lock taken above the hunk, released in it', 'atomic-sleep-in-atomic',
+    'drivers/misc/acme/acme_buf.c', 85, 'static int acme_grow(struct acme_priv *priv, size_t len)',
+    ['\tif (len <= priv->cap)', '\t\tgoto out;', '', '@@BUG@@', '\tif (!buf)', '\t\tgoto out;', '\tpriv->buf = buf;', 'out:', '\tspin_unlock(&priv->lock);', '\treturn 0;'],
+    swap('\tbuf = krealloc(priv->buf, len, GFP_NOWAIT);', '\tbuf = krealloc(priv->buf, len, GFP_KERNEL);', '\tbuf = krealloc(priv->buf, len, GFP_NOWAIT);')),
+  shape('msleep -> mdelay under spin_lock', 'atomic-sleep-in-atomic',
+    'drivers/mmc/host/acme-mmc.c', 130, 'static void acme_mmc_reset(struct acme_host *host)',
+    ['\tspin_lock(&host->lock);', '\twritel(ACME_RESET, host->base + ACME_CTRL);', '@@BUG@@', '\twritel(0, host->base + ACME_CTRL);', '\tspin_unlock(&host->lock);'],
+    swap('\tmdelay(2);', '\tmsleep(2);', '\tmdelay(2);')),
+  shape('usleep_range -> udelay under raw_spin_lock_irqsave', 'atomic-sleep-in-atomic',
+    'drivers/clk/acme/clk-pll.c', 60, 'static int acme_pll_enable(struct clk_hw *hw)',
+    ['\traw_spin_lock_irqsave(&pll->lock, flags);', '\tval = readl(pll->base);', '@@BUG@@', '\twritel(val | PLL_EN, pll->base);', '\traw_spin_unlock_irqrestore(&pll->lock, flags);'],
+    swap('\tudelay(20);', '\tusleep_range(20, 40);', '\tudelay(20);')),
+  shape('spinlock replaced by a mutex: the section calls an I2C transfer', 'atomic-sleep-in-atomic',
+    'drivers/iio/light/acme-als.c', 250, 'static int acme_als_read_raw(struct iio_dev *indio_dev,',
+    ['\tstruct acme_als *als = iio_priv(indio_dev);', '', '@@BUG@@', '\tif (ret < 0)', '\t\treturn ret;'],
+    {
+      bug: ['-\tmutex_lock(&als->lock);', '+\tspin_lock(&als->lock);', ' \tret = i2c_smbus_read_word_data(als->client, ACME_ALS_DATA);', '-\tmutex_unlock(&als->lock);', '+\tspin_unlock(&als->lock);'],
+      fix: [' \tmutex_lock(&als->lock);', ' \tret = i2c_smbus_read_word_data(als->client, ACME_ALS_DATA);', ' \tmutex_unlock(&als->lock);'],
+    }),
+  shape('mutex_lock inside a spinlock section', 'atomic-sleep-in-atomic',
+    'drivers/gpu/drm/acme/acme_vblank.c', 340, 'static void acme_crtc_flush(struct acme_crtc *crtc)',
+    ['\tunsigned long flags;', '', '\tspin_lock_irqsave(&crtc->event_lock, flags);', '@@BUG@@', '\tacme_commit_regs(crtc);', '\tmutex_unlock(&crtc->hw_lock);', '\tspin_unlock_irqrestore(&crtc->event_lock, flags);'],
+    { bug: ['+\tmutex_lock(&crtc->hw_lock);'], fix: ['+\tlockdep_assert_held(&crtc->hw_lock);'] }),
+  shape('spinlock_t -> raw_spinlock_t in an irq_chip .irq_mask callback', 'atomic-sleep-rt-only',
+    'drivers/gpio/gpio-acme.c', 150, 'static void acme_gpio_irq_mask(struct irq_data *d)',
+    ['\tunsigned long flags;', '', '@@BUG@@'],
+    {
+      bug: ['-\traw_spin_lock_irqsave(&acme->lock, flags);', '+\tspin_lock_irqsave(&acme->lock, flags);', ' \tacme->mask &= ~BIT(hwirq);', ' \twritel(acme->mask, acme->base + ACME_GPIO_IMR);', '-\traw_spin_unlock_irqrestore(&acme->lock, flags);', '+\tspin_unlock_irqrestore(&acme->lock, flags);'],
+      fix: [' \traw_spin_lock_irqsave(&acme->lock, flags);', ' \tacme->mask &= ~BIT(hwirq);', ' \twritel(acme->mask, acme->base + ACME_GPIO_IMR);', ' \traw_spin_unlock_irqrestore(&acme->lock, flags);'],
+    }),
+  shape('spinlock_t taken under a raw_spinlock_t', 'atomic-sleep-rt-only',
+    'kernel/acme/acme_sched.c', 90, 'static void acme_rq_update(struct acme_rq *rq)',
+    ['\traw_spin_lock(&rq->lock);', '\trq->nr++;', '@@BUG@@', '\tacme_stats_add(rq->stats, 1);', '\tspin_unlock(&rq->stats_lock);', '\traw_spin_unlock(&rq->lock);'],
+    { bug: ['+\tspin_lock(&rq->stats_lock);'], fix: ['+\tlockdep_assert_held(&rq->lock);'] }),
+  shape('get_cpu() section around a spinlock_t (preemption off on RT)', 'atomic-sleep-rt-only',
+    'net/acme/acme_cache.c', 710, 'static struct acme_entry *acme_cache_lookup(struct net *net, u32 key)',
+    ['\tstruct acme_cache *c;', '@@BUG@@', '\tc = per_cpu_ptr(net->acme.cache, cpu);', '\tspin_lock_bh(&net->acme.lock);', '\te = __acme_find(c, key);', '\tspin_unlock_bh(&net->acme.lock);'],
+    { bug: ['+\tint cpu = get_cpu();'], fix: ['+\tint cpu = raw_smp_processor_id();'] }),
+  shape('local_irq_save() + spin_lock() instead of spin_lock_irqsave()', 'atomic-sleep-rt-only',
+    'drivers/dma/acme-dma.c', 55, 'static void acme_dma_issue(struct acme_chan *ch)',
+    ['\tunsigned long flags;', '', '@@BUG@@', '\tacme_dma_start(ch);', '\tspin_unlock_irqrestore(&ch->vc.lock, flags);'],
+    { bug: ['+\tlocal_irq_save(flags);', '+\tspin_lock(&ch->vc.lock);'], fix: ['+\tspin_lock_irqsave(&ch->vc.lock, flags);'] }),
+  shape('GFP_KERNEL -> GFP_ATOMIC in a timer_list callback (hunk deep in the function)', 'atomic-sleep-in-atomic',
+    'drivers/net/wireless/acme/acme_scan.c', 500, 'static void acme_scan_timeout(struct timer_list *t)',
+    ['\tif (!sc->pending)', '\t\treturn;', '', '\tsc->pending = false;', '\tacme_flush_results(sc);', '', '\t/* report the partial result */', '\tstruct sk_buff *skb;', '@@BUG@@', '\tif (!skb)', '\t\treturn;'],
+    swap('\tskb = alloc_skb(ACME_EVT_LEN, GFP_ATOMIC);', '\tskb = alloc_skb(ACME_EVT_LEN, GFP_KERNEL);', '\tskb = alloc_skb(ACME_EVT_LEN, GFP_ATOMIC);')),
+  shape('msleep -> udelay in an hrtimer callback', 'atomic-sleep-in-atomic',
+    'sound/acme/acme-pcm.c', 320, 'static enum hrtimer_restart acme_pcm_tick(struct hrtimer *hrt)',
+    ['\tacme_pcm_ack(pcm);', '\tif (pcm->stalled)', '@@BUG@@', '\thrtimer_forward_now(hrt, pcm->period);', '\treturn HRTIMER_RESTART;'],
+    swap('\t\tudelay(10);', '\t\tmsleep(1);', '\t\tudelay(10);')),
+  shape('GFP_KERNEL -> GFP_ATOMIC in a tasklet callback', 'atomic-sleep-in-atomic',
+    'drivers/crypto/acme/acme-engine.c', 70, 'static void acme_done_tasklet(struct tasklet_struct *t)',
+    ['\tstruct acme_req *rq;', '', '\twhile ((rq = acme_next_done(eng))) {', '\t\tacme_unmap(rq);', '\t\tacme_complete(rq);', '\t}', '', '@@BUG@@', '\tif (!eng->scratch)', '\t\treturn;'],
+    swap('\teng->scratch = kzalloc(ACME_SCRATCH, GFP_ATOMIC);', '\teng->scratch = kzalloc(ACME_SCRATCH, GFP_KERNEL);', '\teng->scratch = kzalloc(ACME_SCRATCH, GFP_ATOMIC);')),
+  shape('copy_to_user moved out of a spin_lock section', 'atomic-sleep-in-atomic',
+    'drivers/char/acme_ctl.c', 960, 'static long acme_ioctl_get(struct acme_file *af, void __user *arg)',
+    ['\tspin_lock(&af->lock);', '\tinfo = af->info;', '@@BUG@@', '\tspin_unlock(&af->lock);', '\treturn 0;'],
+    { bug: ['+\tif (copy_to_user(arg, &info, sizeof(info))) {', '+\t\tspin_unlock(&af->lock);', '+\t\treturn -EFAULT;', '+\t}'], fix: ['+\t/* copied out after the unlock */'] }),
+  shape('synchronize_rcu() under a spinlock', 'atomic-sleep-in-atomic',
+    'net/acme/acme_filter.c', 1200, 'static void acme_filter_replace(struct acme_net *an, struct acme_filter *nf)',
+    ['\tspin_lock_bh(&an->filter_lock);', '\told = rcu_replace_pointer(an->filter, nf, lockdep_is_held(&an->filter_lock));', '@@BUG@@', '\tspin_unlock_bh(&an->filter_lock);', '\tkfree_rcu(old, rcu);'],
+    { bug: ['+\tsynchronize_rcu();'], fix: ['+\t/* readers are waited for by kfree_rcu() */'] }),
+  shape('cancel_work_sync() under spin_lock_irqsave', 'atomic-sleep-in-atomic',
+    'drivers/input/acme-kbd.c', 42, 'static void acme_kbd_stop(struct acme_kbd *kbd)',
+    ['\tunsigned long flags;', '', '\tspin_lock_irqsave(&kbd->lock, flags);', '\tkbd->running = false;', '@@BUG@@', '\tspin_unlock_irqrestore(&kbd->lock, flags);'],
+    { bug: ['+\tcancel_work_sync(&kbd->work);'], fix: ['+\tcancel_work(&kbd->work);'] }),
+  shape('clk_prepare_enable -> clk_enable under a spinlock', 'atomic-sleep-in-atomic',
+    'drivers/tty/serial/acme-uart.c', 610, 'static void acme_uart_pm(struct uart_port *port, unsigned int state,',
+    ['\tuart_port_lock_irqsave(port, &flags);', '\tif (state == UART_PM_STATE_ON) {', '@@BUG@@', '\t\twritel(1, port->membase + ACME_PWR);', '\t}', '\tuart_port_unlock_irqrestore(port, flags);'],
+    swap('\t\tclk_enable(up->clk);', '\t\tclk_prepare_enable(up->clk);', '\t\tclk_enable(up->clk);')),
+  shape('gpiod_set_value_cansleep under spin_lock_irqsave', 'atomic-sleep-in-atomic',
+    'drivers/spi/spi-acme.c', 280, 'static void acme_spi_set_cs(struct spi_device *spi, bool enable)',
+    ['\tspin_lock_irqsave(&as->lock, flags);', '\tas->cs_active = enable;', '@@BUG@@', '\tspin_unlock_irqrestore(&as->lock, flags);'],
+    swap('\tgpiod_set_value(as->cs_gpio, enable);', '\tgpiod_set_value_cansleep(as->cs_gpio, enable);', '\tgpiod_set_value(as->cs_gpio, enable);')),
+  shape('GFP_KERNEL under scoped_guard(spinlock_irqsave)', 'atomic-sleep-in-atomic',
+    'drivers/hid/hid-acme.c', 120, 'static int acme_hid_queue(struct acme_hid *ah, const u8 *data, int len)',
+    ['\tscoped_guard(spinlock_irqsave, &ah->lock) {', '\t\tif (ah->closing)', '\t\t\treturn -ENODEV;', '@@BUG@@', '\t\tif (!ev)', '\t\t\treturn -ENOMEM;', '\t\tlist_add_tail(&ev->node, &ah->events);', '\t}'],
+    swap('\t\tev = kmemdup(data, len, GFP_ATOMIC);', '\t\tev = kmemdup(data, len, GFP_KERNEL);', '\t\tev = kmemdup(data, len, GFP_ATOMIC);')),
+  shape('GFP_KERNEL under guard(spinlock) to the end of the function', 'atomic-sleep-in-atomic',
+    'drivers/base/acme-bus.c', 70, 'static int acme_bus_add_id(struct acme_bus *bus, u32 id)',
+    ['\tguard(spinlock)(&bus->ids_lock);', '', '\tif (acme_bus_has_id(bus, id))', '\t\treturn -EEXIST;', '@@BUG@@', '\treturn ret < 0 ? ret : 0;'],
+    swap('\tret = xa_insert(&bus->ids, id, bus, GFP_ATOMIC);', '\tret = xa_insert(&bus->ids, id, bus, GFP_KERNEL);', '\tret = xa_insert(&bus->ids, id, bus, GFP_ATOMIC);')),
+  shape('wait_for_completion_timeout under a spinlock', 'atomic-sleep-in-atomic',
+    'drivers/remoteproc/acme_rproc.c', 900, 'static int acme_rproc_stop(struct rproc *rproc)',
+    ['\tspin_lock(&ar->lock);', '\tacme_send_stop(ar);', '@@BUG@@', '\tspin_unlock(&ar->lock);', '\treturn ret ? 0 : -ETIMEDOUT;'],
+    swap('\tret = try_wait_for_completion(&ar->stopped);', '\tret = wait_for_completion_timeout(&ar->stopped, HZ);', '\tret = try_wait_for_completion(&ar->stopped);')),
+  shape('mutex_lock inside rcu_read_lock()', 'atomic-sleep-in-atomic',
+    'fs/acme/acme_inode.c', 530, 'static void acme_refresh_all(struct acme_sb *sb)',
+    ['\trcu_read_lock();', '\tlist_for_each_entry_rcu(ai, &sb->inodes, list) {', '\t\tif (!ai->dirty)', '\t\t\tcontinue;', '@@BUG@@', '\t\tacme_refresh(ai);', '\t\tmutex_unlock(&ai->io_lock);', '\t}', '\trcu_read_unlock();'],
+    { bug: ['+\t\tmutex_lock(&ai->io_lock);'], fix: ['+\t\tif (!mutex_trylock(&ai->io_lock))', '+\t\t\tcontinue;'] }),
+  shape('GFP_KERNEL under spin_lock_bh', 'atomic-sleep-in-atomic',
+    'net/acme/acme_sock.c', 1500, 'static int acme_sock_bind_queue(struct acme_sock *as, int q)',
+    ['\tspin_lock_bh(&as->queue_lock);', '\tif (as->queues[q])', '\t\tgoto unlock;', '@@BUG@@', 'unlock:', '\tspin_unlock_bh(&as->queue_lock);'],
+    swap('\tas->queues[q] = kzalloc(sizeof(struct acme_q), GFP_ATOMIC);', '\tas->queues[q] = kzalloc(sizeof(struct acme_q), GFP_KERNEL);', '\tas->queues[q] = kzalloc(sizeof(struct acme_q), GFP_ATOMIC);')),
+  shape('GFP_KERNEL in a hard-IRQ handler registered in the same file (second hunk)', 'atomic-sleep-in-atomic',
+    'drivers/misc/acme-irq.c', 90, 'static irqreturn_t acme_isr(int irq, void *dev_id)',
+    ['\tstruct acme *a = dev_id;', '\tu32 st = readl(a->base + ACME_ISR);', '', '\tif (st & ACME_ERR) {', '@@BUG@@', '\t\tif (e)', '\t\t\tlist_add(&e->node, &a->errors);', '\t}'],
+    swap('\t\te = kzalloc(sizeof(*e), GFP_ATOMIC);', '\t\te = kzalloc(sizeof(*e), GFP_KERNEL);', '\t\te = kzalloc(sizeof(*e), GFP_ATOMIC);')),
+  shape('i2c transfer from an irq_chip .irq_set_type callback (belongs in irq_bus_sync_unlock)', 'atomic-sleep-in-atomic',
+    'drivers/gpio/gpio-acme-i2c.c', 260, 'static int acme_i2c_irq_set_type(struct irq_data *d, unsigned int type)',
+    ['\tif (type & IRQ_TYPE_EDGE_BOTH)', '\t\tval |= BIT(hwirq);', '@@BUG@@', '\treturn 0;'],
+    swap('\tacme->type_cache = val;', '\ti2c_smbus_write_byte_data(acme->client, ACME_TYPE, val);', '\tacme->type_cache = val;')),
+];
+
+/** The hard-IRQ case is only complete with the registration in a second hunk of the same file. */
+export const REGISTRATION_HUNK = `@@ -300,4 +300,4 @@ static int acme_probe(struct platform_device *pdev)
+ \tret = devm_request_irq(&pdev->dev, irq, acme_isr, 0, "acme", a);
+-\tif (ret)
++\tif (ret < 0)
+ \t\treturn ret;
+ 
+`;
