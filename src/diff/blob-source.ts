@@ -15,6 +15,8 @@
 // GitObjectSource. An abbreviated id that names several objects prefers the blob
 // (core.disambiguate=blob); when several blobs share it, the candidates are listed
 // (`git rev-parse --disambiguate`) and the one the hunks turn into the post-image is chosen.
+// A rename or copy without change names no blob: its file is read by path at the series'
+// base-commit, else HEAD (where the worktree would apply the series).
 // Blind spots: diffs without `index` lines (plain diff -u, quilt, GitHub's API) are not served;
 // a hunk must sit exactly where its header says (`git apply` would search for an offset, but the
 // pre-image blob is the very file the diff was made from); the parsed diff keeps no
@@ -139,6 +141,8 @@ export async function openBlobSource(repoDir: string, series: Series, opts: Blob
     const changed = new Map<string, Content>();
     const label = `patch ${patch.index}/${patch.total}`;
     for (const f of patch.files.filter(followed)) {
+      // A mode change (no index line, no hunk) leaves the content as it is.
+      if (f.status === 'modified' && !f.hunks.length) continue;
       const path = f.newPath ?? f.oldPath!;
       let before: Content;
       if (f.status === 'added') before = ABSENT;
@@ -175,10 +179,17 @@ export async function openBlobSource(repoDir: string, series: Series, opts: Blob
 
   /** The content of a path the series has not touched before: its pre-image blob. */
   async function firstSight(f: FileDiff): Promise<Content> {
-    if (!f.oldBlob) {
-      // A pure rename or mode change has no index line; nor does a plain diff.
-      return { kind: 'unknown', why: 'no pre-image blob id (no `index` line)' };
+    if (!f.oldBlob && !f.hunks.length && f.oldPath) {
+      // A rename or copy without change names no blob: the file by its path where `git am` would
+      // apply the series (base-commit, else HEAD), as the worktree would have it.
+      for (const rev of [series.baseCommit, 'HEAD']) {
+        if (!rev) continue;
+        const r = await objects.read(`${rev}:${f.oldPath}`);
+        if (r?.status === 'found' && r.type === 'blob') return textOrUnknown(r.body, true);
+      }
+      return { kind: 'unknown', why: `${f.oldPath} is not in the repository's ${series.baseCommit ? 'base-commit or ' : ''}HEAD` };
     }
+    if (!f.oldBlob) return { kind: 'unknown', why: 'no pre-image blob id (no `index` line)' };
     const b = await blob(f.oldBlob);
     if (Buffer.isBuffer(b)) return textOrUnknown(b, true);
     if (b === 'missing') return { kind: 'unknown', why: `pre-image blob ${f.oldBlob} is not in the repository` };
