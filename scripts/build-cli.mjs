@@ -10,7 +10,7 @@
 // `node scripts/build-cli.mjs` (run by `npm run build`, `prepare` and the test runner).
 import { build } from 'esbuild';
 import { readFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const outdir = join(root, 'build', 'bundle');
@@ -25,7 +25,9 @@ const workerEntries = ['src/engine/scan-worker.ts'].filter((p) => existsSync(joi
 
 await build({
   absWorkingDir: root,
-  entryPoints: [join(root, 'src/doors/cli.ts'), ...workerEntries.map((p) => join(root, p))],
+  // Named outputs: every entry lands in build/bundle/ itself (bin/lockreview.js runs cli.js; the
+  // scan worker is found beside the chunk holding src/assets.ts), not under src/'s folder names.
+  entryPoints: [{ in: join(root, 'src/doors/cli.ts'), out: 'cli' }, ...workerEntries.map((p) => ({ in: join(root, p), out: basename(p, '.ts') }))],
   outdir,
   bundle: true,
   splitting: true,

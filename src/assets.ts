@@ -44,3 +44,11 @@ export function rulesDir(): string {
   // Beside the Action bundle; one level up from src/ or build/; two from the CLI bundle (build/bundle/).
   return firstExisting([join(here, 'rules'), join(here, '..', 'rules'), join(here, '..', '..', 'rules')]) ?? join(here, '..', 'rules');
 }
+
+/** The scan worker's entry module (src/engine/scan-worker.ts compiled), or null where this layout
+ *  has none: the scan then runs on one thread. Beside this module in the CLI bundle, under engine/
+ *  in the tsc output. JavaScript only: a worker thread gets no TypeScript loader, so the sources
+ *  run through tsx (src/) scan on one thread. */
+export function scanWorkerScript(): string | null {
+  return firstExisting([join(here, 'scan-worker.js'), join(here, 'engine', 'scan-worker.js')]);
+}

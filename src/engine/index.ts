@@ -9,6 +9,8 @@ import { addedLines, hunkUnits, isCFile, wholeFileUnit } from './units.js';
 import { modelUnit, type ParsedUnit } from './models.js';
 import { computeSummaries } from './summaries.js';
 import { FindingSink, runChecks } from './runner.js';
+import { analyzeFilesInThreads, scanThreadCount } from './scan-workers.js';
+import type { ExtraFacts } from '../config/index.js';
 
 export { lockClassMatches, lockClassOf, normaliseExpr, lastHop } from './lock-class.js';
 export { emptyReproduction, lineText } from './runner.js';
@@ -95,20 +97,66 @@ async function expand(path: string, out: string[]): Promise<void> {
   } else out.push(path);
 }
 
-/** Scan mode: every file is its own analysis (parsed once, trees freed before the next file). */
-export async function analyzeFiles(paths: string[], opts: Omit<AnalyzeOptions, 'sources'>): Promise<AnalysisResult> {
+/** One scanned file's own analysis: its findings (from a sink of its own), notes, counts. */
+export interface FileAnalysis {
+  findings: Finding[];
+  notes: string[];
+  functions: number;
+  lines: number;
+}
+
+/** Scan mode's unit of work: one whole file, parsed once, its tree freed before returning. */
+export async function analyzeFile(path: string, kb: KnowledgeBase, checks: readonly Check[]): Promise<FileAnalysis> {
+  const notes: string[] = [];
+  if (!/\.(c|h)$/.test(path)) notes.push(`${path}: not a C file, scanned anyway`);
+  const text = await readFile(path, 'latin1');
+  const { sink, functions } = await analyzeUnits([wholeFileUnit(path, null, text, 'all')], kb, checks, notes);
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  return { findings: sink.findings, notes, functions: functions.length, lines };
+}
+
+export interface ScanOptions extends Omit<AnalyzeOptions, 'sources'> {
+  /** Set when `checks` is the full registry and `kb` was built from these extra facts: worker
+   *  threads can then rebuild both and share the files (src/engine/scan-workers.ts). */
+  parallel?: { facts: ExtraFacts };
+}
+
+export interface ScanResult extends AnalysisResult {
+  lines: number;
+  /** Threads that analysed files (1: this thread alone). */
+  threads: number;
+}
+
+/** Scan mode: every file is its own analysis (parsed once, trees freed before the next file);
+ *  large inputs are shared among worker threads. The result does not depend on the threads. */
+export async function analyzeFiles(paths: string[], opts: ScanOptions): Promise<ScanResult> {
   const files: string[] = [];
   for (const p of paths) await expand(p, files);
+  const threads = opts.parallel ? scanThreadCount(files.length) : 1;
+  const perFile = await analyzeFilesInThreads(files, threads, opts.parallel?.facts ?? {}, (f) => analyzeFile(f, opts.kb, opts.checks));
+  return { ...mergeFileAnalyses(perFile), files: files.length, threads: perFile.threads };
+}
+
+/** The files' analyses in file order, as one shared FindingSink would have made them: ids hash the
+ *  file, so files never share an id, and a file listed twice reports its findings once. */
+function mergeFileAnalyses(perFile: { results: FileAnalysis[] }): { findings: Finding[]; notes: string[]; functions: number; lines: number } {
+  const findings: Finding[] = [];
   const notes: string[] = [];
-  const sink = new FindingSink();
+  const ids = new Set<string>();
   let functions = 0;
-  for (const f of files) {
-    if (!/\.(c|h)$/.test(f)) notes.push(`${f}: not a C file, scanned anyway`);
-    const text = await readFile(f, 'latin1');
-    const r = await analyzeUnits([wholeFileUnit(f, null, text, 'all')], opts.kb, opts.checks, notes, sink);
-    functions += r.functions.length;
+  let lines = 0;
+  for (const r of perFile.results) {
+    for (const f of r.findings) {
+      if (ids.has(f.id)) continue;
+      ids.add(f.id);
+      findings.push(f);
+    }
+    notes.push(...r.notes);
+    functions += r.functions;
+    lines += r.lines;
   }
-  return { findings: sortFindings(sink.findings), functions, files: files.length, notes };
+  return { findings: sortFindings(findings), notes, functions, lines };
 }
 
 function sortFindings(f: Finding[]): Finding[] {

@@ -76,6 +76,10 @@ export interface UnitFacts {
   globals: Map<string, string>; // name -> type text
   fields: Map<string, string>; // field name -> type text (last declaration seen)
   roles: Map<string, FunctionRole[]>;
+  /** Every `declaration` node of the unit in pre-order, and their start offsets: a function's locals
+   *  are the run of these inside its body (found by binary search, not a walk of every body). */
+  declarations: SyntaxNode[];
+  declarationStarts: number[];
 }
 
 export function collectUnitFacts(root: SyntaxNode, roles: Map<string, FunctionRole[]>): UnitFacts {
@@ -85,17 +89,24 @@ export function collectUnitFacts(root: SyntaxNode, roles: Map<string, FunctionRo
     if (d?.type === 'declaration') {
       const type = d.childForFieldName('type')?.text ?? '';
       for (const decl of d.childrenForFieldName('declarator')) {
-        const name = declaratorName(decl);
-        if (name) globals.set(name, type + pointerSuffix(decl));
+        const { name, suffix } = declaratorInfo(decl);
+        if (name) globals.set(name, type + suffix);
       }
     }
   }
-  for (const f of root.descendantsOfType('field_declaration')) {
+  // One walk inside tree-sitter for both node types: each walk of a whole tree costs about a
+  // sixth of the parse, and the struct fields and every function's locals need one each.
+  const declarations: SyntaxNode[] = [];
+  for (const f of root.descendantsOfType(['field_declaration', 'declaration'])) {
     if (!f) continue;
+    if (f.type === 'declaration') {
+      declarations.push(f);
+      continue;
+    }
     const type = f.childForFieldName('type')?.text ?? '';
     for (const decl of f.childrenForFieldName('declarator')) {
-      const name = declaratorName(decl);
-      if (name) fields.set(name, type + pointerSuffix(decl));
+      const { name, suffix } = declaratorInfo(decl);
+      if (name) fields.set(name, type + suffix);
     }
   }
   // DEFINE_SPINLOCK(x), DEFINE_RAW_SPINLOCK(x), DEFINE_MUTEX(x), DECLARE_RWSEM(x) ...
@@ -116,32 +127,31 @@ export function collectUnitFacts(root: SyntaxNode, roles: Map<string, FunctionRo
     };
     if (m[1] !== 'PER_CPU') globals.set(m[2]!, t[m[1]!]!);
   }
-  return { globals, fields, roles };
+  return { globals, fields, roles, declarations, declarationStarts: declarations.map((d) => d.startIndex) };
 }
 
 export function declaratorName(decl: SyntaxNode | null): string | null {
+  return declaratorInfo(decl).name;
+}
+
+/** The name a declarator declares and the ` *` / ` []` it adds to the declared type, in one
+ *  descent (each node's type is a call into tree-sitter, so it is read once). */
+function declaratorInfo(decl: SyntaxNode | null): { name: string | null; suffix: string } {
+  let suffix = '';
   let d: SyntaxNode | null = decl;
   while (d) {
-    if (d.type === 'identifier' || d.type === 'field_identifier') return d.text;
+    const type = d.type;
+    if (type === 'identifier' || type === 'field_identifier') return { name: d.text, suffix };
+    if (type === 'pointer_declarator') suffix += ' *';
+    else if (type === 'array_declarator') suffix += ' []';
     const inner: SyntaxNode | null = d.childForFieldName('declarator');
     if (!inner) {
       const id = d.namedChildren.find((c) => c?.type === 'identifier' || c?.type === 'field_identifier');
-      return id ? id.text : null;
+      return { name: id ? id.text : null, suffix };
     }
     d = inner;
   }
-  return null;
-}
-
-function pointerSuffix(decl: SyntaxNode | null): string {
-  let s = '';
-  let d: SyntaxNode | null = decl;
-  while (d && d.type !== 'identifier' && d.type !== 'field_identifier') {
-    if (d.type === 'pointer_declarator') s += ' *';
-    if (d.type === 'array_declarator') s += ' []';
-    d = d.childForFieldName('declarator');
-  }
-  return s;
+  return { name: null, suffix };
 }
 
 function functionName(fnNode: SyntaxNode): string | null {
@@ -211,9 +221,8 @@ export class FunctionWalker {
     const fd = fnDeclarator(fnNode);
     for (const p of fd?.childForFieldName('parameters')?.namedChildren ?? []) {
       if (p?.type !== 'parameter_declaration') continue;
-      const decl = p.childForFieldName('declarator');
-      const pn = declaratorName(decl);
-      if (pn) this.params.set(pn, (p.childForFieldName('type')?.text ?? '') + pointerSuffix(decl));
+      const { name: pn, suffix } = declaratorInfo(p.childForFieldName('declarator'));
+      if (pn) this.params.set(pn, (p.childForFieldName('type')?.text ?? '') + suffix);
     }
     this.collectLocals(fnNode.childForFieldName('body'));
     // __must_hold(x) annotations were blanked for parsing; read them from the unit text.
@@ -248,12 +257,23 @@ export class FunctionWalker {
 
   private collectLocals(body: SyntaxNode | null): void {
     if (!body) return;
-    for (const d of body.descendantsOfType('declaration')) {
-      if (!d) continue;
+    // The unit's declarations that start inside the body are the body's descendants, in pre-order.
+    const starts = this.facts.declarationStarts;
+    const from = body.startIndex;
+    const to = body.endIndex;
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid]! <= from) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < starts.length && starts[i]! < to; i++) {
+      const d = this.facts.declarations[i]!;
       const type = d.childForFieldName('type')?.text ?? '';
       for (const decl of d.childrenForFieldName('declarator')) {
-        const n = declaratorName(decl);
-        if (n) this.locals.set(n, type + pointerSuffix(decl));
+        const { name, suffix } = declaratorInfo(decl);
+        if (name) this.locals.set(name, type + suffix);
       }
     }
   }
@@ -272,7 +292,10 @@ export class FunctionWalker {
     return 0;
   }
   private changed(n: SyntaxNode): boolean {
-    for (let r = n.startPosition.row; r <= n.endPosition.row; r++) {
+    // The first row decides most nodes (every row in scan mode) without asking for the end.
+    const first = this.unit.lineMap[n.startPosition.row];
+    if (first && this.unit.changed.has(first)) return true;
+    for (let r = n.startPosition.row + 1, last = n.endPosition.row; r <= last; r++) {
       const l = this.unit.lineMap[r];
       if (l && this.unit.changed.has(l)) return true;
     }
@@ -349,20 +372,23 @@ export class FunctionWalker {
 
   // --- statements -------------------------------------------------------------------------
 
-  private stmt(n: SyntaxNode | null, st: State | null): State | null {
+  // Node types are read once and passed down: each read is a call into tree-sitter's WASM.
+  private stmt(n: SyntaxNode | null, st: State | null, type = n?.type): State | null {
     if (!n) return st;
-    if (!st && n.type !== 'labeled_statement' && n.type !== 'compound_statement' && n.type !== 'case_statement') return null;
-    switch (n.type) {
+    if (!st && type !== 'labeled_statement' && type !== 'compound_statement' && type !== 'case_statement') return null;
+    switch (type) {
       case 'compound_statement': {
         this.scopeGuards.push([]);
         for (const c of n.namedChildren) {
-          if (!c || c.type === 'comment') continue;
+          if (!c) continue;
+          const cType = c.type;
+          if (cType === 'comment') continue;
           const before = st;
-          st = this.stmt(c, st);
+          st = this.stmt(c, st, cType);
           // A block opened by a hunk fragment's padding brace (row 0, e.g. the tail of a switch whose
           // head is above the hunk) ends with code reachable from branches the fragment does not
           // show: continue after it with the state it was entered with (small change, issue 8).
-          if (!st && before && c.type === 'compound_statement' && c.startPosition.row === 0 && this.unit.lineMap[0] === 0) st = clone(before);
+          if (!st && before && cType === 'compound_statement' && c.startPosition.row === 0 && this.unit.lineMap[0] === 0) st = clone(before);
         }
         const guards = this.scopeGuards.pop()!;
         if (st && guards.length) st.locks = st.locks.filter((l) => !guards.includes(l));
@@ -370,8 +396,9 @@ export class FunctionWalker {
       }
       case 'expression_statement': {
         const e = n.namedChildren[0];
-        if (e) this.expr(e, st!);
-        if (e?.type === 'call_expression' && /^(BUG|panic|do_exit|kthread_exit|__noreturn_fn)$/.test(e.childForFieldName('function')?.text ?? '')) return null;
+        const eType = e?.type;
+        if (e) this.expr(e, st!, eType);
+        if (eType === 'call_expression' && /^(BUG|panic|do_exit|kthread_exit|__noreturn_fn)$/.test(e.childForFieldName('function')?.text ?? '')) return null;
         return st;
       }
       case 'declaration': {
@@ -446,8 +473,9 @@ export class FunctionWalker {
         // ERROR and other recovery nodes: walk what is inside as statements or expressions.
         for (const c of n.namedChildren) {
           if (!c) continue;
-          if (/statement$|^declaration$|^compound/.test(c.type) || c.type === 'ERROR') st = this.stmt(c, st);
-          else if (st) this.expr(c, st);
+          const cType = c.type;
+          if (/statement$|^declaration$|^compound/.test(cType) || cType === 'ERROR') st = this.stmt(c, st, cType);
+          else if (st) this.expr(c, st, cType);
         }
         return st;
       }
@@ -616,8 +644,8 @@ export class FunctionWalker {
 
   // --- expressions ------------------------------------------------------------------------
 
-  private expr(n: SyntaxNode, st: State): void {
-    switch (n.type) {
+  private expr(n: SyntaxNode, st: State, type = n.type): void {
+    switch (type) {
       case 'call_expression':
         return this.call(n, st);
       case 'assignment_expression': {
@@ -676,20 +704,27 @@ export class FunctionWalker {
   private call(n: SyntaxNode, st: State): void {
     const fn = n.childForFieldName('function');
     const argsNode = n.childForFieldName('arguments');
-    const argNodes = (argsNode?.namedChildren ?? []).filter((c): c is SyntaxNode => !!c && c.type !== 'comment');
-    // Arguments are evaluated before the call.
-    for (const a of argNodes) this.expr(a, st);
+    const argNodes: SyntaxNode[] = [];
+    for (const c of argsNode?.namedChildren ?? []) {
+      if (!c) continue;
+      const cType = c.type;
+      if (cType === 'comment') continue;
+      argNodes.push(c);
+      // Arguments are evaluated before the call.
+      this.expr(c, st, cType);
+    }
     let callee = fn ? this.calleeText(fn) : '';
     let primitive: Primitive | undefined;
     // guard(name)(&lock): cleanup.h scope guard, held to the end of the enclosing block.
     let isGuard = false;
-    if (fn?.type === 'call_expression' && fn.childForFieldName('function')?.text === 'guard') {
-      const gname = fn.childForFieldName('arguments')?.namedChildren[0]?.text ?? '';
+    const fnType = fn?.type;
+    if (fnType === 'call_expression' && fn!.childForFieldName('function')?.text === 'guard') {
+      const gname = fn!.childForFieldName('arguments')?.namedChildren[0]?.text ?? '';
       callee = `guard(${gname})`;
       primitive = this.kb.primitive(callee);
       isGuard = true;
-    } else if (fn && fn.type !== 'identifier') {
-      this.expr(fn, st);
+    } else if (fn && fnType !== 'identifier') {
+      this.expr(fn, st, fnType);
     }
     if (!isGuard) primitive = this.kb.primitive(callee) ?? this.kb.wrappers().get(callee);
     const ev: CallEvent = {
@@ -808,20 +843,29 @@ export function primitiveTarget(args: readonly string[], p: Primitive): string |
 
 /** How a call's result is used, looking through parentheses and casts. */
 export function resultUse(n: SyntaxNode): CallEvent['resultUse'] {
+  // .parent is answered by a search from the root and .type by a call into WASM: each is read
+  // once per node here.
   let node: SyntaxNode = n;
   let p = node.parent;
-  while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) {
+  let pType = p?.type;
+  while (p && (pType === 'parenthesized_expression' || pType === 'cast_expression')) {
     node = p;
     p = p.parent;
+    pType = p?.type;
   }
   if (!p) return { kind: 'discard' };
   const inCondition = (x: SyntaxNode): boolean => {
-    let c: SyntaxNode | null = x;
-    while (c && c.parent && (c.parent.type === 'parenthesized_expression' || c.parent.type === 'binary_expression' || c.parent.type === 'unary_expression')) c = c.parent;
-    const q = c?.parent;
-    return !!q && (q.type === 'if_statement' || q.type === 'while_statement' || q.type === 'do_statement' || (q.type === 'for_statement' && q.childForFieldName('condition')?.id === c!.id) || q.type === 'conditional_expression');
+    let c: SyntaxNode = x;
+    let q = c.parent;
+    let qType = q?.type;
+    while (q && (qType === 'parenthesized_expression' || qType === 'binary_expression' || qType === 'unary_expression')) {
+      c = q;
+      q = c.parent;
+      qType = q?.type;
+    }
+    return !!q && (qType === 'if_statement' || qType === 'while_statement' || qType === 'do_statement' || (qType === 'for_statement' && q.childForFieldName('condition')?.id === c.id) || qType === 'conditional_expression');
   };
-  switch (p.type) {
+  switch (pType) {
     case 'assignment_expression':
       if (p.childForFieldName('right')?.id === node.id) return { kind: 'assign', target: normaliseExpr(p.childForFieldName('left')?.text ?? '') };
       return { kind: 'discard' };
