@@ -63,7 +63,7 @@ export const rtOnly: Check = {
         const target = site.chain[site.chain.length - 1];
         const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
         ctx.report({
-          unit: fn.unit,
+          unit: at.unit,
           fn,
           line: at.line,
           message:

@@ -54,7 +54,7 @@ export const sleepInAtomic: Check = {
         const why = at.reason.line != null ? `${at.reason.text} (line ${at.reason.line})` : at.reason.text;
         const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
         ctx.report({
-          unit: fn.unit,
+          unit: at.unit,
           fn,
           line: at.line,
           message: `${site.chain[site.chain.length - 1]}() may sleep${via}, but ${fn.name}() is in atomic context here: ${why}.${ev.line !== at.line ? ` The sleeping call is ${callText(ev)} at line ${ev.line}.` : ''}`,

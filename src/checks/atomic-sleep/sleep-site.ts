@@ -137,14 +137,48 @@ function heldBeforeFragment(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeB
     if (op.op !== 'unlock' || e.ctx.locks.some((l) => l.expr === op.expr)) continue;
     const kind = op.kind;
     if (kind !== 'spinlock' && kind !== 'raw_spinlock' && kind !== 'rwlock' && kind !== 'bit_spinlock') continue;
+    const onRT = kind === 'raw_spinlock' || kind === 'bit_spinlock';
+    const taken = takenInEarlierHunk(fn, op.expr, kb, all);
+    if (taken) {
+      const r: AtomicReason = { kind, line: taken.ev.line, text: callTextOf(taken.ev), onRT };
+      reasonUnit.set(r, taken.unit);
+      out.push(r);
+      continue;
+    }
     out.push({
       kind,
       line: null,
       text: `${op.expr} held (taken above the hunk, released by ${(e as CallEvent).callee}() at line ${e.line})`,
-      onRT: kind === 'raw_spinlock' || kind === 'bit_spinlock',
+      onRT,
     });
   }
   return out;
+}
+
+/** The unit a reason's line belongs to when it is not the function's own fragment (a lock taken
+ *  in an earlier hunk of the same function). */
+const reasonUnit = new WeakMap<AtomicReason, FunctionModel['unit']>();
+
+function callTextOf(e: CallEvent): string {
+  return `${e.callee}(${e.args.join(', ')})`;
+}
+
+/** The acquisition of `expr` in an earlier hunk of the same function, when the last operation
+ *  on that lock the earlier hunks show is that acquisition (`-mutex_lock +spin_lock` in one hunk,
+ *  `-mutex_unlock +spin_unlock` in a later one: the spinlock conversion of a reversed fix). */
+function takenInEarlierHunk(fn: FunctionModel, expr: string, kb: KnowledgeBase, all: readonly FunctionModel[]): { ev: CallEvent; unit: FunctionModel['unit'] } | null {
+  const earlier = all
+    .filter((f) => f !== fn && f.partial && f.name === fn.name && f.unit.file === fn.unit.file && f.unit.patch === fn.unit.patch && f.startLine < fn.startLine)
+    .sort((a, b) => b.startLine - a.startLine);
+  for (const f of earlier) {
+    for (let i = f.events.length - 1; i >= 0; i--) {
+      const e = f.events[i]!;
+      const op = lockOp(e, kb);
+      if (!op || op.expr !== expr) continue;
+      return op.op === 'lock' && e.kind === 'call' ? { ev: e, unit: f.unit } : null;
+    }
+  }
+  return null;
 }
 
 function lockOp(e: AnalysisEvent, kb: KnowledgeBase): { op: 'lock' | 'unlock'; expr: string; kind: Primitive['kind'] } | null {
@@ -238,14 +272,16 @@ function sleepInterleaving(fn: FunctionModel, ev: CallEvent, site: SleepSite, re
 
 /** The line a finding belongs on: the sleeping call when the patch touched it, else the line that
  *  made the context atomic when the patch added that one; null when the series touched neither. */
-export function findingLine(ev: CallEvent, reasons: readonly AtomicReason[], fn: FunctionModel): { line: number; reason: AtomicReason } | null {
-  if (ev.changed && reasons.length) return { line: ev.line, reason: reasons[reasons.length - 1]! };
+export function findingLine(ev: CallEvent, reasons: readonly AtomicReason[], fn: FunctionModel): { line: number; reason: AtomicReason; unit: FunctionModel['unit'] } | null {
+  if (ev.changed && reasons.length) return { line: ev.line, reason: reasons[reasons.length - 1]!, unit: fn.unit };
   for (let i = reasons.length - 1; i >= 0; i--) {
     const r = reasons[i]!;
-    if (r.line != null && fn.unit.changed.has(r.line)) return { line: r.line, reason: r };
+    // A lock taken in an earlier hunk of the function: the finding goes on that hunk's line.
+    const unit = reasonUnit.get(r) ?? fn.unit;
+    if (r.line != null && unit.changed.has(r.line)) return { line: r.line, reason: r, unit };
     if (r.line == null) {
       const l = locateReason(r, fn, ev).line;
-      if (l != null && fn.unit.changed.has(l)) return { line: l, reason: { ...r, line: l } };
+      if (l != null && fn.unit.changed.has(l)) return { line: l, reason: { ...r, line: l }, unit: fn.unit };
     }
   }
   return null;

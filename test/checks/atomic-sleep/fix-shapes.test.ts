@@ -33,3 +33,41 @@ test('near miss: a timer_list helper not named like a callback, deep in its body
   const renamed = s.buggy.replace('acme_scan_timeout(struct timer_list *t)', 'acme_scan_rearm(struct timer_list *t)');
   assert.deepEqual(await runChecksOnPatch(renamed, { checks }), []);
 });
+
+// A mutex -> spinlock conversion (a "use a mutex, the section sleeps" fix reversed) spans two hunks:
+// the lock in one, the unlock in a later one, the sleeping call unchanged in between.
+const conversion = (lock: string, unlock: string) => `diff --git a/drivers/media/acme/acme-core.c b/drivers/media/acme/acme-core.c
+--- a/drivers/media/acme/acme-core.c
++++ b/drivers/media/acme/acme-core.c
+@@ -400,7 +400,7 @@ static int acme_start_streaming(struct vb2_queue *q, unsigned int count)
+ \tstruct acme_dev *dev = vb2_get_drv_priv(q);
+ \tint ret;
+ 
+-\tmutex_lock(&dev->lock);
++\t${lock}(&dev->lock);
+ \tdev->sequence = 0;
+ \tdev->streaming = true;
+ \tacme_hw_reset(dev);
+@@ -430,9 +430,9 @@ static int acme_start_streaming(struct vb2_queue *q, unsigned int count)
+ \tacme_write(dev, ACME_STREAM, 1);
+ \tmsleep(20);
+ \tret = 0;
+ \tif (ret)
+ \t\tdev->streaming = false;
+-\tmutex_unlock(&dev->lock);
++\t${unlock}(&dev->lock);
+ 
+ \treturn ret;
+ }
+`;
+
+test('fix shape: mutex converted to a spinlock across two hunks, msleep() unchanged between them', async () => {
+  const f = await runChecksOnPatch(conversion('spin_lock', 'spin_unlock'), { checks });
+  assert.equal(f.length, 1, JSON.stringify(f.map((x) => x.message)));
+  assert.equal(f[0]!.ruleId, 'atomic-sleep-in-atomic');
+  assert.equal(f[0]!.line, 403, 'on the added spin_lock() of the first hunk');
+  assert.equal(f[0]!.introduced, true);
+  assert.match(f[0]!.message, /msleep\(20\) at line 431/);
+  assert.deepEqual(f[0]!.reproduction.chain, ['acme_start_streaming() [atomic: spin_lock(&dev->lock) at line 403]', 'msleep()']);
+  assert.deepEqual(await runChecksOnPatch(conversion('mutex_lock', 'mutex_unlock'), { checks }), []);
+});
