@@ -24,12 +24,13 @@ export interface ParseDiffOptions {
 
 const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
 /** `index <old>..<new>[ <mode>]`: the blob ids git abbreviated (or wrote in full, --full-index). */
-const INDEX_RE = /^index ([0-9a-fA-F]{4,64})\.\.([0-9a-fA-F]{4,64})(?: [0-7]+)?$/;
+const INDEX_RE = /^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)/;
 const GIT_BINARY_LINE = /^(?:literal|delta) \d+$|^[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]*$/;
 
-/** A blob id as written, lower-cased; null for git's all-zeros "no such side". */
+/** A blob id as written, lower-cased; null for git's all-zeros "no such side", and for fewer
+ *  than the 4 hex digits git ever abbreviates to (hand-written diffs). */
 function blobId(hex: string): string | null {
-  return /^0+$/.test(hex) ? null : hex.toLowerCase();
+  return /^0+$/.test(hex) || hex.length < 4 ? null : hex.toLowerCase();
 }
 
 /** True when the text holds at least one file diff header pair or a git diff line. */
