@@ -12,7 +12,8 @@
 // Precision: maySleep / maySleepOnRT keep only sleeping calls the function makes on its straight
 // path: not inside a branch, loop or switch, and not after a success-looking early return (the
 // `if (fast path) return true; alloc()` shape); a function that drops a lock its caller holds sleeps
-// only after the drop; a function that tests CONFIG_PREEMPT_RT is RT-aware and gets no RT facts.
+// only after the drop (also an RCU read side or a preempt-off section it leaves without having
+// entered it); a function that tests CONFIG_PREEMPT_RT is RT-aware and gets no RT facts.
 // Lock acquisitions and SRCU facts are kept on every path (lock order does not depend on how often).
 //
 // Blind spots: function pointers and callees defined outside the units; sleeping on a conditional
@@ -167,6 +168,8 @@ function directFacts(fn: FunctionModel, kb: KnowledgeBase): Direct {
   // call sites made under that lock, so they are left out of the summary.
   const own = new Set<string>();
   let droppedCallers = false;
+  let ownRcu = 0;
+  let ownPreempt = 0;
   const rtAware = /\bCONFIG_PREEMPT_RT\b/.test(fn.node.text);
   d.rtAware = rtAware;
   for (const ev of fn.events) {
@@ -180,6 +183,12 @@ function directFacts(fn: FunctionModel, kb: KnowledgeBase): Direct {
     const lockExpr = lockExprOf(ev, p);
     if (lockExpr && (p.op === 'lock' || p.op === 'trylock')) own.add(lockExpr);
     if (lockExpr && p.op === 'unlock' && !own.has(lockExpr)) droppedCallers = true;
+    // The same for context states: an rcu_read_unlock()/preempt_enable() the function did not
+    // pair with its own entry leaves its caller's section (rcu_lock_break(): unlock, cond_resched(),
+    // lock again).
+    if (p.context?.rcu) ownRcu += p.context.rcu;
+    if (p.context?.preempt) ownPreempt += p.context.preempt;
+    if (ownRcu < 0 || ownPreempt < 0) droppedCallers = true;
     const level = droppedCallers || !straight(ev, fn) ? null : directSleep(ev, kb, fn);
     if (level === 'always' && !d.sleep) d.sleep = { chain: [ev.callee], line: ev.line };
     if (level === 'rt' && !d.sleepRT && !rtAware) d.sleepRT = { chain: [ev.callee], line: ev.line };
