@@ -8,7 +8,9 @@
 //    also nested ones whose field names only that struct uses;
 //  - assignments of callback fields (`chip->irq_mask = fn`, `t->timer.function = fn`);
 //  - function definitions whose signature can only belong to a callback of one kind
-//    (`enum hrtimer_restart fn(struct hrtimer *)`, `foo_set_type(struct irq_data *, ...)`).
+//    (`enum hrtimer_restart fn(struct hrtimer *)`, `foo_set_type(struct irq_data *, ...)`); for a
+//    hunk fragment the signature is git's hunk header (parameters and return type).
+// The checks add roles from registrations in other hunks of the same file (detectRoles on them).
 // Which call/field/shape means which role is data: rules/roles.yaml.
 //
 // Blind spots: a function registered in another file (or through a variable holding the function

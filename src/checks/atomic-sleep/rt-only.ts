@@ -5,14 +5,15 @@
 // Approach: at every call event, the call "sleeps on RT" when it takes a spinlock_t/rwlock_t/
 // local_lock_t (the lock's declared type corrects the API's kind: spin_lock() on a raw lock is not
 // flagged), a primitive marked sleepsOnRT in rules/primitives/sleep.yaml (regmap_* on MMIO/syscon
-// maps), or a function of the series/files whose summary reaches one (two calls deep). The point is
+// maps; the slab/page allocators, which take spinlock_t/local_lock_t on RT even for GFP_ATOMIC), or
+// a function of the series/files whose summary reaches one (two calls deep). The point is
 // truly atomic on RT when one of the engine's atomic reasons holds there too: raw_spinlock_t or
 // bit spinlock held, preempt_disable()/get_cpu(), interrupts hard-disabled (local_irq_save), an
 // irq_chip callback (runs under the raw desc->lock), an NMI handler or a non-blockable MMU notifier
 // (the OOM reaper's path). Calls that sleep on every config are left to atomic-sleep-in-atomic.
 //
 // Blind spots: hard-IRQ handlers registered with IRQF_NO_THREAD and HRTIMER_MODE_*_HARD timers
-// (atomic on RT too) are treated as threaded; whether a regmap is MMIO (spinlock_t) or uses
+// (atomic on RT too) are treated as threaded, and so are smp_call_function()/irq_work callbacks; whether a regmap is MMIO (spinlock_t) or uses
 // raw/no locking is not known, so every regmap access counts as taking a spinlock_t; a
 // non-blockable MMU notifier that bails out on !mmu_notifier_range_blockable() before the lock is
 // recognised only when the test is a call that precedes the lock in the text.

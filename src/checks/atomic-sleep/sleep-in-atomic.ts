@@ -10,12 +10,17 @@
 // or the function's role (hard-IRQ handler, timer, tasklet/softirq, RCU callback, NMI, irq_chip
 // callback, non-blockable MMU notifier). One finding per function and sleeping callee, placed on the
 // sleeping call, or on the line that made the context atomic when only that line is new.
+// In hunk-only mode a fragment's role also comes from its hunk header's signature and from
+// registrations in the other hunks of the file (shapeRoles), and a lock taken in an earlier hunk
+// of the function and released in a later one is located on its acquisition (sleep-site.ts).
 //
 // Blind spots: sleeping that depends on a gfp mask held in a variable (treated as unknown); callees
 // outside the units and function pointers; atomic context inherited from callers that are not in
 // the units (only lockdep_assert_held/__must_hold are seen); a lock released by a wrapper the
 // knowledge base does not know (then the lock is ignored rather than trusted); conditional sleeping
-// inside callees (`if (gfpflags_allow_blocking(gfp))`) counts as sleeping.
+// inside callees (`if (gfpflags_allow_blocking(gfp))`) counts as sleeping; a hard-IRQ handler whose
+// registration is not in the patch (its signature is a threaded handler's too); callbacks atomic
+// by the caller's lock without a role of their own (ndo_set_rx_mode, clk_ops.enable).
 import type { Check, CallEvent, FunctionModel, FunctionRole } from '../../engine/types.js';
 import { detectRoles, rolesFromShape } from '../../engine/roles.js';
 import { atomicReasons, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
