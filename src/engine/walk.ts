@@ -80,6 +80,47 @@ export interface UnitFacts {
    *  are the run of these inside its body (found by binary search, not a walk of every body). */
   declarations: SyntaxNode[];
   declarationStarts: number[];
+  /** Every call, assignment, update and sizeof of the unit in pre-order, with its byte range:
+   *  the walker finds the ones inside an expression here instead of visiting every node of it. */
+  sites: ExprSiteIndex;
+}
+
+type ExprKind = 'call' | 'assign' | 'update' | 'sizeof';
+const EXPR_KIND: ReadonlyMap<string, ExprKind> = new Map([
+  ['call_expression', 'call'],
+  ['assignment_expression', 'assign'],
+  ['update_expression', 'update'],
+  ['sizeof_expression', 'sizeof'],
+]);
+/** Expression node types with no call, assignment or update inside. */
+const EXPR_LEAVES: ReadonlySet<string> = new Set(['string_literal', 'number_literal', 'identifier', 'comment']);
+
+interface ExprSiteIndex {
+  nodes: SyntaxNode[];
+  kinds: ExprKind[];
+  starts: number[];
+  ends: number[];
+}
+
+/** A call, assignment, update or sizeof inside an expression, with the ones nested in it. */
+interface ExprSite {
+  node: SyntaxNode;
+  kind: ExprKind;
+  start: number;
+  end: number;
+  inner: ExprSite[];
+}
+
+/** Index of the first of the ascending `starts` greater than or equal to `from` (or greater when `after`). */
+function firstAt(starts: readonly number[], from: number, after = false): number {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! < from || (after && starts[mid] === from)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function collectUnitFacts(root: SyntaxNode, roles: Map<string, FunctionRole[]>): UnitFacts {
@@ -94,12 +135,22 @@ export function collectUnitFacts(root: SyntaxNode, roles: Map<string, FunctionRo
       }
     }
   }
-  // One walk inside tree-sitter for both node types: each walk of a whole tree costs about a
-  // sixth of the parse, and the struct fields and every function's locals need one each.
+  // One walk inside tree-sitter for every node type the walker looks up: a walk of a whole tree
+  // costs about a sixth of the parse, and visiting nodes one by one from JavaScript costs more.
   const declarations: SyntaxNode[] = [];
-  for (const f of root.descendantsOfType(['field_declaration', 'declaration'])) {
+  const sites: ExprSiteIndex = { nodes: [], kinds: [], starts: [], ends: [] };
+  for (const f of root.descendantsOfType(['field_declaration', 'declaration', ...EXPR_KIND.keys()])) {
     if (!f) continue;
-    if (f.type === 'declaration') {
+    const nodeType = f.type;
+    const kind = EXPR_KIND.get(nodeType);
+    if (kind) {
+      sites.nodes.push(f);
+      sites.kinds.push(kind);
+      sites.starts.push(f.startIndex);
+      sites.ends.push(f.endIndex);
+      continue;
+    }
+    if (nodeType === 'declaration') {
       declarations.push(f);
       continue;
     }
@@ -127,7 +178,7 @@ export function collectUnitFacts(root: SyntaxNode, roles: Map<string, FunctionRo
     };
     if (m[1] !== 'PER_CPU') globals.set(m[2]!, t[m[1]!]!);
   }
-  return { globals, fields, roles, declarations, declarationStarts: declarations.map((d) => d.startIndex) };
+  return { globals, fields, roles, declarations, declarationStarts: declarations.map((d) => d.startIndex), sites };
 }
 
 export function declaratorName(decl: SyntaxNode | null): string | null {
@@ -259,16 +310,8 @@ export class FunctionWalker {
     if (!body) return;
     // The unit's declarations that start inside the body are the body's descendants, in pre-order.
     const starts = this.facts.declarationStarts;
-    const from = body.startIndex;
     const to = body.endIndex;
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid]! <= from) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < starts.length && starts[i]! < to; i++) {
+    for (let i = firstAt(starts, body.startIndex, true); i < starts.length && starts[i]! < to; i++) {
       const d = this.facts.declarations[i]!;
       const type = d.childForFieldName('type')?.text ?? '';
       for (const decl of d.childrenForFieldName('declarator')) {
@@ -644,40 +687,92 @@ export class FunctionWalker {
 
   // --- expressions ------------------------------------------------------------------------
 
+  // Expressions: only calls, assignments and updates make events. Their nodes come from the unit's
+  // site index (one slice per expression, nested by byte range), so the walker does not visit the
+  // other nodes of an expression one by one; the order is the one a recursive descent gives:
+  // a call's arguments, then its callee, then the call; an assignment's right side, then the
+  // calls inside its left side, then the store; nothing inside sizeof.
+
   private expr(n: SyntaxNode, st: State, type = n.type): void {
-    switch (type) {
-      case 'call_expression':
-        return this.call(n, st);
-      case 'assignment_expression': {
+    if (EXPR_LEAVES.has(type)) return;
+    const kind = EXPR_KIND.get(type);
+    if (kind === 'sizeof') return;
+    const inner = this.sitesWithin(n);
+    if (kind) this.site({ node: n, kind, start: n.startIndex, end: -1, inner }, st);
+    else for (const s of inner) this.site(s, st);
+  }
+
+  /** The sites inside `n` (not `n` itself), nested: each with the sites inside it. */
+  private sitesWithin(n: SyntaxNode): ExprSite[] {
+    const { nodes, kinds, starts, ends } = this.facts.sites;
+    let i = firstAt(starts, n.startIndex);
+    if (i >= starts.length) return [];
+    const to = n.endIndex;
+    const top: ExprSite[] = [];
+    const open: ExprSite[] = [];
+    for (; i < starts.length && starts[i]! < to; i++) {
+      // A site that starts here but ends later encloses `n` (a call whose callee `n` is).
+      if (ends[i]! > to || nodes[i]!.id === n.id) continue;
+      const site: ExprSite = { node: nodes[i]!, kind: kinds[i]!, start: starts[i]!, end: ends[i]!, inner: [] };
+      while (open.length && !(site.start >= open[open.length - 1]!.start && site.end <= open[open.length - 1]!.end)) open.pop();
+      (open.length ? open[open.length - 1]!.inner : top).push(site);
+      open.push(site);
+    }
+    return top;
+  }
+
+  private site(s: ExprSite, st: State): void {
+    switch (s.kind) {
+      case 'call':
+        return this.call(s, st);
+      case 'assign': {
+        const n = s.node;
         const right = n.childForFieldName('right');
         const left = n.childForFieldName('left');
-        if (right) this.expr(right, st);
-        if (left) this.subExprs(left, st);
+        if (right) this.sitesIn(s, right, st);
+        if (left) this.subExprs(s, left, st);
         if (left) this.store(n, left, right?.text ?? '', n.childForFieldName('operator')?.text ?? '=', st);
         return;
       }
-      case 'update_expression': {
+      case 'update': {
+        const n = s.node;
         const arg = n.childForFieldName('argument');
         if (arg) {
-          this.subExprs(arg, st);
+          this.subExprs(s, arg, st);
           this.store(n, arg, '1', n.childForFieldName('operator')?.text ?? '++', st);
         }
         return;
       }
-      case 'sizeof_expression':
-      case 'string_literal':
-      case 'number_literal':
-      case 'identifier':
-      case 'comment':
+      case 'sizeof':
         return;
-      default:
-        for (const c of n.namedChildren) if (c) this.expr(c, st);
     }
   }
 
-  /** Calls inside an lvalue (indexes, function calls returning pointers). */
-  private subExprs(n: SyntaxNode, st: State): void {
-    for (const c of n.namedChildren) if (c) this.expr(c, st);
+  /** The sites of `s` inside its child `child` (`child` itself when it is one), in order. */
+  private sitesIn(s: ExprSite, child: SyntaxNode, st: State): void {
+    const from = child.startIndex;
+    let to = -1;
+    for (const k of s.inner) {
+      if (k.start < from) continue;
+      if (to < 0) to = child.endIndex;
+      if (k.start >= to) break;
+      if (k.end <= to) this.site(k, st);
+    }
+  }
+
+  /** Calls inside an lvalue (indexes, function calls returning pointers): the sites inside each
+   *  named child of `child`, i.e. inside `child` but not `child` itself. */
+  private subExprs(s: ExprSite, child: SyntaxNode, st: State): void {
+    const from = child.startIndex;
+    let to = -1;
+    for (const k of s.inner) {
+      if (k.start < from) continue;
+      if (to < 0) to = child.endIndex;
+      if (k.start >= to) break;
+      if (k.end > to) continue;
+      if (k.node.id === child.id) for (const k2 of k.inner) this.site(k2, st);
+      else this.site(k, st);
+    }
   }
 
   private isLocal(name: string): boolean {
@@ -701,18 +796,14 @@ export class FunctionWalker {
     return fn.text.replace(/\s+/g, '');
   }
 
-  private call(n: SyntaxNode, st: State): void {
+  private call(s: ExprSite, st: State): void {
+    const n = s.node;
     const fn = n.childForFieldName('function');
     const argsNode = n.childForFieldName('arguments');
     const argNodes: SyntaxNode[] = [];
-    for (const c of argsNode?.namedChildren ?? []) {
-      if (!c) continue;
-      const cType = c.type;
-      if (cType === 'comment') continue;
-      argNodes.push(c);
-      // Arguments are evaluated before the call.
-      this.expr(c, st, cType);
-    }
+    for (const c of argsNode?.namedChildren ?? []) if (c && c.type !== 'comment') argNodes.push(c);
+    // Arguments are evaluated before the call.
+    if (argsNode) this.sitesIn(s, argsNode, st);
     let callee = fn ? this.calleeText(fn) : '';
     let primitive: Primitive | undefined;
     // guard(name)(&lock): cleanup.h scope guard, held to the end of the enclosing block.
@@ -723,8 +814,8 @@ export class FunctionWalker {
       callee = `guard(${gname})`;
       primitive = this.kb.primitive(callee);
       isGuard = true;
-    } else if (fn && fnType !== 'identifier') {
-      this.expr(fn, st, fnType);
+    } else if (fn && fnType !== 'identifier' && !EXPR_LEAVES.has(fnType!)) {
+      this.sitesIn(s, fn, st);
     }
     if (!isGuard) primitive = this.kb.primitive(callee) ?? this.kb.wrappers().get(callee);
     const ev: CallEvent = {
