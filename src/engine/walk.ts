@@ -800,8 +800,14 @@ export class FunctionWalker {
     const n = s.node;
     const fn = n.childForFieldName('function');
     const argsNode = n.childForFieldName('arguments');
-    const argNodes: SyntaxNode[] = [];
-    for (const c of argsNode?.namedChildren ?? []) if (c && c.type !== 'comment') argNodes.push(c);
+    // The arguments' texts, comments left out. The type (one more call into WASM) is asked only of
+    // a node whose text starts like a comment: no expression does.
+    const args: string[] = [];
+    for (const c of argsNode?.namedChildren ?? []) {
+      const text = c?.text;
+      if (text === undefined || ((text.startsWith('//') || text.startsWith('/*')) && c!.type === 'comment')) continue;
+      args.push(text.replace(/\s+/g, ' ').trim());
+    }
     // Arguments are evaluated before the call.
     if (argsNode) this.sitesIn(s, argsNode, st);
     let callee = fn ? this.calleeText(fn) : '';
@@ -821,7 +827,7 @@ export class FunctionWalker {
     const ev: CallEvent = {
       kind: 'call',
       callee,
-      args: argNodes.map((a) => a.text.replace(/\s+/g, ' ').trim()),
+      args,
       primitive,
       resultUse: resultUse(n),
       ...this.base(n, st),
