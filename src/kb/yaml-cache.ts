@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { parse as parseYaml } from 'yaml';
 
 let cacheDir: string | null | undefined;
@@ -45,7 +46,8 @@ export function writeCached(key: string, data: unknown): void {
   const d = dir();
   if (!d) return;
   try {
-    const tmp = join(d, `.${key}.${process.pid}.tmp`);
+    // pid and thread: scan workers of one process may write the same entry at once.
+    const tmp = join(d, `.${key}.${process.pid}.${threadId}.tmp`);
     writeFileSync(tmp, JSON.stringify(data ?? null));
     renameSync(tmp, join(d, `${key}.json`));
   } catch {
