@@ -188,6 +188,7 @@ export async function openTree(dir: string, series: Series): Promise<TreeSession
       } catch {
         text = null;
       }
+      if (text != null && afterPatch > 0 && !addedLinesInPlace(series.patches[afterPatch - 1], path, text)) text = null;
       cache.set(key, text);
       return text;
     },
@@ -199,4 +200,23 @@ export async function openTree(dir: string, series: Series): Promise<TreeSession
       await user.raw(['worktree', 'prune']).catch(() => undefined);
     },
   };
+}
+
+/** Whether every line `patch` adds to `path` sits at the post-image line number the patch gives.
+ *  git applies a hunk at an offset when the base moved; the engine marks changed lines (and reports
+ *  them) by the patch's numbers, so a file applied elsewhere would hide the patch's own lines:
+ *  such a file is refused, and the engine analyses its hunks instead. */
+function addedLinesInPlace(patch: Patch | undefined, path: string, text: string): boolean {
+  const f = patch?.files.find((x) => x.newPath === path);
+  if (!f) return true;
+  const lines = text.split('\n');
+  const bare = (t: string) => (t.endsWith('\r') ? t.slice(0, -1) : t);
+  for (const h of f.hunks) {
+    for (const l of h.lines) {
+      if (l.kind !== 'add' || l.newLine == null) continue;
+      const got = lines[l.newLine - 1];
+      if (got === undefined || bare(got) !== bare(l.text)) return false;
+    }
+  }
+  return true;
 }

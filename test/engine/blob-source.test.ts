@@ -160,3 +160,17 @@ test('a hunk whose context does not match the pre-image: that file falls back to
   // other.c (served whole) carries the same sleeping call under its lock; obj.c, hunk-only, not.
   assert.deepEqual(r.findings.map((f) => [f.ruleId, f.file]), [['atomic-sleep-in-atomic', 'other.c']]);
 });
+
+test('--tree worktree fallback: a hunk git applies at an offset is analysed from the hunks, at the patch\'s own lines', () => {
+  const { dir, mbox } = repoWithSeries([(d) => edit(d, '\tspin_lock(&o->lock);\n', '\tspin_lock(&o->lock);\n\tmsleep(10);\n')]);
+  // The base moves on after the series was made: five lines above the function shift every hunk.
+  writeFileSync(join(dir, 'obj.c'), OBJ.replace('static void obj_update', '/*\n * moved\n * by\n * a\n */\nstatic void obj_update'));
+  git(dir, 'commit', '-q', '-am', 'base moves');
+  // Without index lines the git-object path declines and the worktree applies the series.
+  const noIndex = join(mkdtempSync(join(tmpdir(), 'lr-blob-offset-')), 'series.mbox');
+  writeFileSync(noIndex, readFileSync(mbox, 'utf8').replace(/^index .*\n/gm, ''));
+  const r = report(['--tree', dir, noIndex], tmpdir());
+  assert.ok(r.notes.some((n) => /obj\.c: whole file not available, analysed the hunks only/.test(n)), r.notes.join('\n'));
+  const msleepLine = OBJ.split('\n').indexOf('\tspin_lock(&o->lock);') + 2; // the patch's post-image numbering
+  assert.deepEqual(r.findings.filter((f) => f.ruleId === 'atomic-sleep-in-atomic').map((f) => [f.file, f.line]), [['obj.c', msleepLine]]);
+});
