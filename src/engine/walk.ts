@@ -226,6 +226,13 @@ const ROLE_ATOMIC: Record<FunctionRole, { atomic: boolean; onRT: boolean; text: 
   'rcu-callback': { atomic: true, onRT: false, text: 'RCU callback (softirq)' },
 };
 
+/** The atomic-context reason a role gives its function (null for a role that is not atomic, such
+ *  as a threaded IRQ handler): the walker's wording, which checks adding roles of their own reuse. */
+export function roleAtomicReason(role: FunctionRole): AtomicReason | null {
+  const a = ROLE_ATOMIC[role];
+  return a.atomic ? { kind: 'role', line: null, text: a.text, onRT: a.onRT } : null;
+}
+
 const LOCK_ATOMIC: Partial<Record<LockKind, { kind: AtomicReason['kind']; onRT: boolean }>> = {
   spinlock: { kind: 'spinlock', onRT: false },
   raw_spinlock: { kind: 'raw_spinlock', onRT: true },
@@ -350,8 +357,8 @@ export class FunctionWalker {
   private ctx(s: State): Context {
     const atomic: AtomicReason[] = [];
     for (const r of this.roles) {
-      const a = ROLE_ATOMIC[r];
-      if (a.atomic) atomic.push({ kind: 'role', line: null, text: a.text, onRT: a.onRT });
+      const a = roleAtomicReason(r);
+      if (a) atomic.push(a);
     }
     for (const l of s.locks) {
       const a = LOCK_ATOMIC[l.kind];

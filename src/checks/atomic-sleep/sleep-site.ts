@@ -4,6 +4,7 @@ import type { AnalysisEvent, AtomicReason, CallEvent, CheckContext, FunctionMode
 import type { Interleaving, Reproduction } from '../../model/index.js';
 import { directSleep, gfpMaySleep, isSleepSummary, primitiveOf, type SleepLevel } from '../../engine/summaries.js';
 import { normaliseExpr } from '../../engine/lock-class.js';
+import { roleAtomicReason } from '../../engine/walk.js';
 
 export interface SleepSite {
   level: SleepLevel;
@@ -26,16 +27,10 @@ export function sleepAt(ev: CallEvent, fn: FunctionModel, ctx: CheckContext): Sl
   return null;
 }
 
-/** Atomic roles a check adds itself (see shapeRoles), worded as the engine words the roles it
- *  finds; a threaded IRQ handler is not atomic. */
-const ROLE_TEXT: Partial<Record<FunctionRole, { text: string; onRT: boolean }>> = {
-  'irq-chip': { text: 'irq_chip callback under the raw desc->lock', onRT: true },
-  hardirq: { text: 'hard-IRQ handler (threaded on PREEMPT_RT unless IRQF_NO_THREAD)', onRT: false },
-  softirq: { text: 'softirq context', onRT: false },
-  timer: { text: 'timer callback (softirq)', onRT: false },
-  'rcu-callback': { text: 'RCU callback (softirq)', onRT: false },
-  nmi: { text: 'NMI handler', onRT: true },
-};
+/** A non-blockable MMU notifier is not taken from a shape or another hunk's registration: its
+ *  reason must pass the mmu_notifier_range_blockable() test above, which only the engine's own
+ *  reasons do. The other atomic roles are worded as the engine words them (roleAtomicReason). */
+const NOT_ADDED_FROM_SHAPE: ReadonlySet<FunctionRole> = new Set(['mmu-notifier-nonblock']);
 
 /**
  * The reasons the point of `ev` is atomic, as the engine saw them, made more trustworthy:
@@ -55,8 +50,9 @@ export function atomicReasons(ev: AnalysisEvent, fn: FunctionModel, kb: Knowledg
   if (fn.partial) out.push(...heldBeforeFragment(ev, fn, kb, all));
   for (const role of extraRoles) {
     if (fn.roles.includes(role)) continue;
-    const t = ROLE_TEXT[role];
-    if (t) out.push({ kind: 'role', line: null, text: t.text, onRT: t.onRT });
+    if (NOT_ADDED_FROM_SHAPE.has(role)) continue;
+    const r = roleAtomicReason(role);
+    if (r) out.push(r);
   }
   return out;
 }
