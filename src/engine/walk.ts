@@ -253,6 +253,19 @@ interface Pending {
   line: number;
 }
 
+/** The direct inner sites of `s` that lie within `child`'s byte range, in order. `s.inner` is
+ *  sorted by start; child.endIndex is read (a call into WASM) only once a site can be inside. */
+function eachSiteWithin(s: ExprSite, child: SyntaxNode, visit: (k: ExprSite) => void): void {
+  const from = child.startIndex;
+  let to = -1;
+  for (const k of s.inner) {
+    if (k.start < from) continue;
+    if (to < 0) to = child.endIndex;
+    if (k.start >= to) break;
+    if (k.end <= to) visit(k);
+  }
+}
+
 export class FunctionWalker {
   private events: AnalysisEvent[] = [];
   private exits: Array<{ line: number; ctx: Context; kind: 'return' | 'end' | 'goto-out' }> = [];
@@ -757,29 +770,16 @@ export class FunctionWalker {
 
   /** The sites of `s` inside its child `child` (`child` itself when it is one), in order. */
   private sitesIn(s: ExprSite, child: SyntaxNode, st: State): void {
-    const from = child.startIndex;
-    let to = -1;
-    for (const k of s.inner) {
-      if (k.start < from) continue;
-      if (to < 0) to = child.endIndex;
-      if (k.start >= to) break;
-      if (k.end <= to) this.site(k, st);
-    }
+    eachSiteWithin(s, child, (k) => this.site(k, st));
   }
 
   /** Calls inside an lvalue (indexes, function calls returning pointers): the sites inside each
    *  named child of `child`, i.e. inside `child` but not `child` itself. */
   private subExprs(s: ExprSite, child: SyntaxNode, st: State): void {
-    const from = child.startIndex;
-    let to = -1;
-    for (const k of s.inner) {
-      if (k.start < from) continue;
-      if (to < 0) to = child.endIndex;
-      if (k.start >= to) break;
-      if (k.end > to) continue;
+    eachSiteWithin(s, child, (k) => {
       if (k.node.id === child.id) for (const k2 of k.inner) this.site(k2, st);
       else this.site(k, st);
-    }
+    });
   }
 
   private isLocal(name: string): boolean {
