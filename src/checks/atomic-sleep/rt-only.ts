@@ -18,8 +18,8 @@
 // non-blockable MMU notifier that bails out on !mmu_notifier_range_blockable() before the lock is
 // recognised only when the test is a call that precedes the lock in the text.
 import type { Check } from '../../engine/types.js';
-import { atomicReasons, findingLine, irqsHardOffOnRT, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
-import { callText, shapeRoles } from './sleep-in-atomic.js';
+import { atomicReasons, callText, findingLine, irqsHardOffOnRT, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
+import { shapeRoles } from './sleep-in-atomic.js';
 
 export const rtOnly: Check = {
   meta: {

@@ -23,7 +23,7 @@
 // by the caller's lock without a role of their own (ndo_set_rx_mode, clk_ops.enable).
 import type { Check, CallEvent, FunctionModel, FunctionRole } from '../../engine/types.js';
 import { detectRoles, rolesFromShape } from '../../engine/roles.js';
-import { atomicReasons, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
+import { atomicReasons, callText, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
 
 export const sleepInAtomic: Check = {
   meta: {
@@ -70,10 +70,6 @@ export const sleepInAtomic: Check = {
     };
   },
 };
-
-export function callText(ev: CallEvent): string {
-  return `${ev.callee}(${ev.args.join(', ')})`;
-}
 
 /** Roles the engine could not give a hunk fragment from its own text: from the function's
  *  signature, and from registrations in the other hunks of the same file and patch (the probe

@@ -136,7 +136,7 @@ function heldBeforeFragment(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeB
     const onRT = kind === 'raw_spinlock' || kind === 'bit_spinlock';
     const taken = takenInEarlierHunk(fn, op.expr, kb, all);
     if (taken) {
-      const r: AtomicReason = { kind, line: taken.ev.line, text: callTextOf(taken.ev), onRT };
+      const r: AtomicReason = { kind, line: taken.ev.line, text: callText(taken.ev), onRT };
       reasonUnit.set(r, taken.unit);
       out.push(r);
       continue;
@@ -155,7 +155,8 @@ function heldBeforeFragment(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeB
  *  in an earlier hunk of the same function). */
 const reasonUnit = new WeakMap<AtomicReason, FunctionModel['unit']>();
 
-function callTextOf(e: CallEvent): string {
+/** `callee(arg, ...)` as the call reads (messages and reasons). */
+export function callText(e: CallEvent): string {
   return `${e.callee}(${e.args.join(', ')})`;
 }
 
