@@ -21,7 +21,7 @@
 // inside callees (`if (gfpflags_allow_blocking(gfp))`) counts as sleeping; a hard-IRQ handler whose
 // registration is not in the patch (its signature is a threaded handler's too); callbacks atomic
 // by the caller's lock without a role of their own (ndo_set_rx_mode, clk_ops.enable).
-import type { Check, CallEvent, FunctionModel, FunctionRole } from '../../engine/types.js';
+import type { Check, FunctionModel, FunctionRole } from '../../engine/types.js';
 import { detectRoles, rolesFromShape } from '../../engine/roles.js';
 import { atomicReasons, callText, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
 
