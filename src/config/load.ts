@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { InputError } from '../errors.js';
+import { gitReadEnv } from '../diff/git-batch.js';
 import { defaultConfig, type Config } from './index.js';
 import type { ConfigFile } from './schema.js';
 import type { Primitive } from '../engine/types.js';
@@ -54,7 +55,7 @@ export async function loadConfigFor(opts: LoadOptions): Promise<Config> {
 
 /** The top level of the git work tree containing `dir`, or null outside one. */
 export function repositoryAround(dir: string): string | null {
-  const r = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8', env: gitEnv() });
+  const r = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8', env: gitReadEnv() });
   if (r.status !== 0) return null;
   const top = r.stdout.trim();
   return top || null;
@@ -192,7 +193,7 @@ export async function readGitConfig(dir: string): Promise<ConfigFile | null> {
   const r = spawnSync('git', ['config', '--includes', '-z', '--get-regexp', '^lockreview\\.'], {
     cwd: existsSync(dir) ? dir : undefined,
     encoding: 'utf8',
-    env: gitEnv(),
+    env: gitReadEnv(),
   });
   if (r.status !== 0 || !r.stdout) return null; // 1 = no matching key
   const file: ConfigFile = {};
@@ -247,9 +248,4 @@ function gitBool(v: string, key: string): boolean {
 function gitInt(v: string, key: string): number {
   if (!/^\d+$/.test(v)) throw new InputError(GIT_SOURCE, `${key}: expected a whole number, got '${v}'`);
   return Number(v);
-}
-
-/** Git never takes an optional lock (index refresh) on our behalf: we only read. */
-export function gitEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' };
 }

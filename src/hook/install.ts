@@ -4,6 +4,7 @@
 // our hook runs it first; uninstall renames it back.
 
 import { spawnSync } from 'node:child_process';
+import { gitReadEnv } from '../diff/git-batch.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +97,7 @@ function defaultBin(): string {
 }
 
 function gitOut(cwd: string, args: string[]): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' } });
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: gitReadEnv() });
   if (r.error) throw new InputError('git', `cannot run git: ${r.error.message}`);
   if (r.status !== 0) throw new InputError(cwd, (r.stderr || 'not a git repository').trim().split('\n')[0]!);
   return r.stdout.trim();
