@@ -220,20 +220,14 @@ export async function openBlobSource(repoDir: string, series: Series, opts: Blob
     return textOrUnknown(applied, before.kind === 'bytes' && before.fromRepo);
   }
 
-  if (gitFailed) {
-    await objects.dispose();
-    return decline(`git cannot read objects in ${repoDir}`);
-  }
-  if (opts.need === 'every-file' && served < requested) {
-    await objects.dispose();
-    return decline(notes[0] ?? 'not every file could be read');
-  }
+  // The batch process is no longer needed, whether the source is kept or declined: every content
+  // is in memory.
+  await objects.dispose();
+  if (gitFailed) return decline(`git cannot read objects in ${repoDir}`);
+  if (opts.need === 'every-file' && served < requested) return decline(notes[0] ?? 'not every file could be read');
   if (opts.need === 'any-file' && (!served || !repoContributed)) {
-    await objects.dispose();
     return decline(repoContributed ? notes[0] ?? 'no file could be read' : `the repository holds none of the series' blobs`);
   }
-  // The batch process is no longer needed: every content is in memory.
-  await objects.dispose();
 
   const texts = new Map<Buffer, string>();
   const text = (c: Content | undefined): string | null => {
