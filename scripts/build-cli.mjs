@@ -41,7 +41,9 @@ await build({
   // Dependencies that only the network, mail and state doors use stay in node_modules: they are
   // loaded lazily anyway (bundling them buys no start-up), and some locate their own files through
   // __dirname or rely on CommonJS interop that an ESM bundle changes (sql.js's WASM, nodemailer).
-  external: ['sql.js', 'nodemailer', 'octokit', '@octokit/*', 'undici', 'smtp-server'],
+  // yaml is required only when a rules file misses the parse cache (src/kb/yaml-cache.ts): left
+  // external, a warm check does not even compile it.
+  external: ['sql.js', 'nodemailer', 'octokit', '@octokit/*', 'undici', 'smtp-server', 'yaml'],
   // The bundle is not one directory below package.json: the version is fixed at build time.
   define: { __LOCKREVIEW_VERSION__: JSON.stringify(pkg.version) },
   // CommonJS dependencies call require() for Node built-ins; an ESM bundle has none of its own.

@@ -7,7 +7,6 @@ import { gitRepositoryAround, openBlobSource } from './diff/index.js';
 import { analyzeSeries, analyzeFiles } from './engine/index.js';
 import { loadKnowledgeBase } from './kb/index.js';
 import { allChecks } from './checks/index.js';
-import { attachVerdicts } from './litmus/index.js';
 import { applyConfig, llmEnabled, type Config, defaultConfig } from './config/index.js';
 import { VERSION } from './version.js';
 import type { LlmStats } from './llm/index.js';
@@ -117,7 +116,10 @@ async function openSources(series: Series, opts: ReviewOptions, notes: string[])
  *  the model forbids is dropped), rule settings from the configuration, then in-code
  *  `lockreview: ignore` comments (the misuse findings those add pass the same rule settings). */
 async function decideAndFilter(findings: Finding[], notes: string[], config: Config, text: SuppressionText): Promise<Finding[]> {
-  const configured = applyConfig(attachVerdicts(findings, notes), config);
+  // The LKMM checker is loaded only when a finding carries a litmus test (bitlock findings do):
+  // most series have none, and its parser and model are a good part of the start-up code.
+  const decided = findings.some((f) => f.reproduction?.litmus) ? (await import('./litmus/index.js')).attachVerdicts(findings, notes) : findings;
+  const configured = applyConfig(decided, config);
   const suppressed = await suppressFindings(configured, text, { strict: config.strict });
   return [...suppressed.findings, ...applyConfig(suppressed.misuse, config)];
 }

@@ -8,8 +8,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { spawn, spawnSync } from 'node:child_process';
 import { InputError } from '../errors.js';
 import { gitReadEnv } from '../diff/git-batch.js';
 import { defaultConfig, type Config } from './index.js';
@@ -41,9 +40,13 @@ function validateConfigFile(data: unknown, name: string): ConfigFile {
 }
 
 export async function loadConfigFor(opts: LoadOptions): Promise<Config> {
-  const root = opts.repoRoot ?? repositoryAround(process.cwd());
+  // Without a given root, the two git commands (where is the repository, what does its git config
+  // say) run at once: a check's start-up otherwise waits for them one after the other. The config
+  // as seen from the current directory is the repository's own.
+  const [root, fromGit] = opts.repoRoot
+    ? [opts.repoRoot, await readGitConfig(opts.repoRoot)]
+    : await Promise.all([repositoryAroundAsync(process.cwd()), readGitConfig(process.cwd())]);
   const layers: Array<{ name: string; file: ConfigFile }> = [];
-  const fromGit = await readGitConfig(root ?? process.cwd());
   if (fromGit) layers.push({ name: 'git config lockreview.*', file: fromGit });
   const filePath = opts.configPath ?? (root ? repositoryConfigFile(root) : null);
   if (filePath) layers.push({ name: filePath, file: await readConfigFile(filePath) });
@@ -59,6 +62,31 @@ export function repositoryAround(dir: string): string | null {
   if (r.status !== 0) return null;
   const top = r.stdout.trim();
   return top || null;
+}
+
+/** repositoryAround() without blocking: other start-up work goes on while git runs. */
+async function repositoryAroundAsync(dir: string): Promise<string | null> {
+  const r = await runGit(['rev-parse', '--show-toplevel'], dir);
+  if (r.status !== 0) return null;
+  return r.stdout.trim() || null;
+}
+
+/** Runs a read-only git command; status -1 when git cannot be started. */
+function runGit(args: string[], cwd: string | undefined): Promise<{ status: number; stdout: string }> {
+  return new Promise((done) => {
+    let stdout = '';
+    let proc;
+    try {
+      proc = spawn('git', args, { cwd, env: gitReadEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      done({ status: -1, stdout: '' });
+      return;
+    }
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (d: string) => (stdout += d));
+    proc.on('error', () => done({ status: -1, stdout: '' }));
+    proc.on('close', (code) => done({ status: code ?? -1, stdout }));
+  });
 }
 
 function repositoryConfigFile(root: string): string | null {
@@ -85,6 +113,8 @@ export async function readConfigFile(path: string): Promise<ConfigFile> {
       throw new InputError(path, `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
     }
   } else {
+    // The TOML parser is loaded only when there is a TOML file to read (not on every check).
+    const { parse: parseToml, TomlError } = await import('smol-toml');
     try {
       data = parseToml(text);
     } catch (err) {
@@ -190,11 +220,7 @@ const FILE_KEY_TO_GIT: Record<string, string> = {
 /** Reads lockreview.* from git config as seen from `dir` (repository, global and system files).
  *  Null when no such key is set (or git is unavailable). */
 export async function readGitConfig(dir: string): Promise<ConfigFile | null> {
-  const r = spawnSync('git', ['config', '--includes', '-z', '--get-regexp', '^lockreview\\.'], {
-    cwd: existsSync(dir) ? dir : undefined,
-    encoding: 'utf8',
-    env: gitReadEnv(),
-  });
+  const r = await runGit(['config', '--includes', '-z', '--get-regexp', '^lockreview\\.'], existsSync(dir) ? dir : undefined);
   if (r.status !== 0 || !r.stdout) return null; // 1 = no matching key
   const file: ConfigFile = {};
   for (const entry of r.stdout.split('\0')) {

@@ -8,9 +8,21 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 
 let cacheDir: string | null | undefined;
+
+// The YAML parser is loaded only on a cache miss: evaluating it costs a cached one-patch check
+// about 20 ms, and a warm cache never needs it. It is required synchronously (callers are
+// synchronous). The literal `require('yaml')` is what esbuild bundles (its banner defines
+// `require` in every chunk of the CLI and Action bundles, and the bundled module is evaluated only
+// when first called); the tsc output, an ES module without `require`, resolves node_modules.
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+function yaml(): YamlModule {
+  yamlModule ??= typeof require === 'function' ? (require('yaml') as YamlModule) : (createRequire(import.meta.url)('yaml') as YamlModule);
+  return yamlModule;
+}
 
 function dir(): string | null {
   if (cacheDir !== undefined) return cacheDir;
@@ -61,7 +73,7 @@ export function parseYamlCached(text: string, isJson = false): unknown {
   const key = createHash('sha1').update('yaml-v1\0').update(text).digest('hex');
   const cached = readCached(key);
   if (cached !== undefined) return cached;
-  const data = parseYaml(text);
+  const data = yaml().parse(text);
   writeCached(key, data);
   return data;
 }
