@@ -97,7 +97,7 @@ export class GitBatchReader {
       }
       const size = Number(m[3]);
       if (this.buf.length < nl + 1 + size + 1) return;
-      const body = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
+      const body = Buffer.copyBytesFrom(this.buf, nl + 1, size); // a native copy (Buffer.from(view) goes byte by byte)
       this.buf = this.buf.subarray(nl + 1 + size + 1);
       this.answer({ status: 'found', oid: m[1]!, type: m[2]!, body });
     }

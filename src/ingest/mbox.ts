@@ -12,34 +12,40 @@ const QUOTED_FROM = /^>+From /;
 const SEPARATOR = /^From \S+ +.*\b\d{1,2}:\d\d/;
 
 function isSeparator(line: Buffer): boolean {
-  return line.length > 5 && line.subarray(0, 5).equals(FROM) && SEPARATOR.test(line.subarray(0, 200).toString('latin1'));
+  // Byte tests first: this runs on every line of the archive, and almost none start with "From ".
+  if (line.length <= 5 || line[0] !== 0x46 /* F */ || line[4] !== 0x20) return false;
+  return line.compare(FROM, 0, 5, 0, 5) === 0 && SEPARATOR.test(line.toString('latin1', 0, Math.min(line.length, 200)));
 }
 
 function isEmpty(line: Buffer): boolean {
   return line.length === 0 || (line.length === 1 && line[0] === 0x0d);
 }
 
-/** Lines (without the LF) of a byte stream, read incrementally. */
-export async function* streamLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+/** Lines (without the LF) of a byte stream, read incrementally: one batch per chunk read, so
+ *  that the consumer pays for one await per chunk, not one per line. */
+export async function* streamLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer[]> {
   let rest: Buffer | null = null;
   for await (const c of chunks) {
     const chunk: Buffer = typeof c === 'string' ? Buffer.from(c, 'latin1') : c;
     const buf: Buffer = rest && rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    const batch: Buffer[] = [];
     let start = 0;
     for (;;) {
       const nl = buf.indexOf(0x0a, start);
       if (nl < 0) break;
-      yield buf.subarray(start, nl);
+      batch.push(buf.subarray(start, nl));
       start = nl + 1;
     }
+    if (batch.length) yield batch;
     // Copy the tail so the (large) chunk it came from can be collected.
-    rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+    // (Buffer.copyBytesFrom: a native copy; Buffer.from(view) copies byte by byte.)
+    rest = start < buf.length ? Buffer.copyBytesFrom(buf, start) : null;
   }
-  if (rest && rest.length) yield rest;
+  if (rest && rest.length) yield [rest];
 }
 
 /** Messages of an mbox, each as raw bytes starting with its `From ` line, LF line ends. */
-export async function* splitMbox(lines: AsyncIterable<Buffer>): AsyncGenerator<{ raw: Buffer; line: number }> {
+export async function* splitMbox(batches: AsyncIterable<Buffer[]>): AsyncGenerator<{ raw: Buffer; line: number }> {
   let cur: Buffer[] = [];
   let startLine = 0;
   let lineNo = 0;
@@ -60,20 +66,22 @@ export async function* splitMbox(lines: AsyncIterable<Buffer>): AsyncGenerator<{
     cur = [];
     return { raw, line: startLine };
   };
-  for await (const rawLine of lines) {
-    let line = rawLine;
-    if (line.length && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
-    if (isSeparator(line) && (prevEmpty || cur.length === 0)) {
-      const m = flush();
-      if (m) yield m;
-      startLine = lineNo;
-      cur.push(line);
-    } else {
-      if (line[0] === 0x3e /* > */ && QUOTED_FROM.test(line.subarray(0, 64).toString('latin1'))) line = line.subarray(1);
-      cur.push(line);
+  for await (const batch of batches) {
+    for (const rawLine of batch) {
+      let line = rawLine;
+      if (line.length && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+      if (isSeparator(line) && (prevEmpty || cur.length === 0)) {
+        const m = flush();
+        if (m) yield m;
+        startLine = lineNo;
+        cur.push(line);
+      } else {
+        if (line[0] === 0x3e /* > */ && QUOTED_FROM.test(line.toString('latin1', 0, Math.min(line.length, 64)))) line = line.subarray(1);
+        cur.push(line);
+      }
+      prevEmpty = line.length === 0;
+      lineNo++;
     }
-    prevEmpty = line.length === 0;
-    lineNo++;
   }
   const m = flush();
   if (m) yield m;
