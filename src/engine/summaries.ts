@@ -20,9 +20,7 @@
 // path (left out, see above); gfp masks held in variables (unknown); same-named static functions of different files are merged by name (first definition
 // wins, whole definitions before hunk fragments).
 
-import { join } from 'node:path';
 import { readYamlFileCached } from '../kb/yaml-cache.js';
-import { z } from 'zod';
 import type { CallEvent, FunctionModel, FunctionSummary, KnowledgeBase, LockKind, Primitive } from './types.js';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { lockClassOf, normaliseExpr } from './lock-class.js';
@@ -46,15 +44,38 @@ export function isSleepSummary(s: FunctionSummary | undefined): s is SleepSummar
 // ---------------------------------------------------------------------------------------------
 // gfp masks (rules/gfp.yaml)
 
-const gfpSchema = z.object({ sleeping: z.array(z.string()), atomic: z.array(z.string()), strippers: z.array(z.string()) });
-let gfpFacts: z.infer<typeof gfpSchema> | null = null;
+interface GfpFacts {
+  sleeping: string[];
+  atomic: string[];
+  strippers: string[];
+  /** `~ (__GFP_DIRECT_RECLAIM`: one pattern per stripper, compiled once. */
+  stripperPatterns: RegExp[];
+}
+let gfpFacts: GfpFacts | null = null;
 
-function gfp(): z.infer<typeof gfpSchema> {
+// Three lists of names need no schema library: checking them by hand keeps zod (tens of ms to
+// load) off the `check` path, and the parsed YAML already comes from the content-keyed cache.
+function gfp(): GfpFacts {
   if (gfpFacts) return gfpFacts;
   const path = `${rulesDir()}/gfp.yaml`; // src/assets.ts: also right inside the Action bundle
-  const parsed = gfpSchema.safeParse(readYamlFileCached(path));
-  if (!parsed.success) throw new Error(`rules/gfp.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  gfpFacts = parsed.data;
+  const data = readYamlFileCached(path);
+  const record = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : null;
+  const lists: Record<'sleeping' | 'atomic' | 'strippers', string[]> = { sleeping: [], atomic: [], strippers: [] };
+  const problems: string[] = [];
+  if (!record) problems.push('expected a mapping with sleeping, atomic and strippers');
+  else {
+    for (const key of ['sleeping', 'atomic', 'strippers'] as const) {
+      const v = record[key];
+      if (!Array.isArray(v)) problems.push(`${key}: expected a list of names`);
+      else {
+        const bad = v.findIndex((w) => typeof w !== 'string');
+        if (bad >= 0) problems.push(`${key}.${bad}: expected a name`);
+        else lists[key] = v as string[];
+      }
+    }
+  }
+  if (problems.length) throw new Error(`rules/gfp.yaml: ${problems.join('; ')}`);
+  gfpFacts = { ...lists, stripperPatterns: lists.strippers.map((w) => new RegExp(`~\\s*\\(?\\s*${w}`)) };
   return gfpFacts;
 }
 
@@ -66,7 +87,7 @@ export function gfpMaySleep(mask: string | undefined): boolean | null {
   const words = new Set(mask.match(/\b\w+\b/g) ?? []);
   const sleeping = facts.sleeping.some((w) => words.has(w));
   const atomic = facts.atomic.some((w) => words.has(w));
-  const stripped = facts.strippers.some((w) => new RegExp(`~\\s*\\(?\\s*${w}`).test(mask));
+  const stripped = facts.stripperPatterns.some((re) => re.test(mask));
   if (sleeping && !atomic && !stripped) return true;
   if (atomic && !sleeping) return false;
   if (stripped) return false;
