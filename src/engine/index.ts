@@ -35,8 +35,23 @@ export interface AnalysisResult {
 export async function analyzeUnits(units: AnalysisUnit[], kb: KnowledgeBase, checks: readonly Check[], notes: string[], sink = new FindingSink()): Promise<{ sink: FindingSink; functions: FunctionModel[] }> {
   const parsed: ParsedUnit[] = [];
   try {
-    for (const u of units) parsed.push(await modelUnit(u, kb));
-    const functions = parsed.flatMap((p) => p.functions);
+    // A unit identical to an earlier one (the same hunk in two patches of a series, or in a v1 and
+    // a v2 of it) has the same models, the unit aside: it is parsed and walked once. Models are
+    // read-only for summaries and checks, so the copies share their events.
+    const byContent = new Map<string, ParsedUnit>();
+    const functions: FunctionModel[] = [];
+    for (const u of units) {
+      const key = contentKeyOf(u);
+      const same = key == null ? undefined : byContent.get(key);
+      if (same) {
+        for (const fn of same.functions) functions.push({ ...fn, unit: u });
+        continue;
+      }
+      const p = await modelUnit(u, kb);
+      parsed.push(p);
+      if (key != null) byContent.set(key, p);
+      functions.push(...p.functions);
+    }
     let summaries;
     try {
       summaries = computeSummaries(functions, kb);
@@ -49,6 +64,13 @@ export async function analyzeUnits(units: AnalysisUnit[], kb: KnowledgeBase, che
   } finally {
     for (const p of parsed) p.tree.delete();
   }
+}
+
+/** What a unit's models depend on: its file, text, line map and changed lines (null in scan mode,
+ *  whose single unit has nothing to share). */
+function contentKeyOf(u: AnalysisUnit): string | null {
+  if (u.mode === 'scan') return null;
+  return `${u.mode}\u0000${u.file}\u0000${u.lineMap.join(',')}\u0000${[...u.changed].join(',')}\u0000${u.text}`;
 }
 
 export async function analyzeSeries(series: Series, opts: AnalyzeOptions): Promise<AnalysisResult> {
