@@ -1,7 +1,10 @@
 // Function roles: which functions run in hard-IRQ, softirq/timer, irq_chip, NMI, RCU-callback or
-// non-blockable MMU-notifier context, learnt from how the parsed unit registers them.
+// non-blockable MMU-notifier context, or are ops-struct callbacks the core always calls in atomic
+// context (ndo_set_rx_mode under netif_addr_lock_bh, uart_ops.start_tx under port->lock, clk_ops
+// .enable under enable_lock, pci_ops .read under the raw pci_lock ...), learnt from how the parsed
+// unit registers them or from their signatures.
 //
-// Approach: one pass over the syntax tree of a whole file (or a hunk fragment) looking for
+// Approach: over the text of a whole file (or a hunk fragment), the places that can carry a role:
 //  - registration calls (request_irq(irq, handler, ...), timer_setup(t, fn, 0), call_rcu(h, fn) ...)
 //    anywhere, including file-scope macros (DEFINE_TIMER, DECLARE_TASKLET);
 //  - designated initialisers of ops structs (`static struct irq_chip c = { .irq_set_type = fn }`),
@@ -10,24 +13,26 @@
 //  - function definitions whose signature can only belong to a callback of one kind
 //    (`enum hrtimer_restart fn(struct hrtimer *)`, `foo_set_type(struct irq_data *, ...)`); for a
 //    hunk fragment the signature is git's hunk header (parameters and return type).
-// The checks add roles from registrations in other hunks of the same file (detectRoles on them).
-// Which call/field/shape means which role is data: rules/roles.yaml.
+// Those places are found by regular expressions over the names the rules use, and only their
+// syntax nodes are read (see detectRoles). The checks add roles from registrations in other hunks
+// of the same file (detectRoles on them). Which call/field/shape means which role, and what each
+// role means (atomic, on PREEMPT_RT too, the finding's wording), is data: rules/roles.yaml.
 //
 // Blind spots: a function registered in another file (or through a variable holding the function
 // pointer, or an ops table built at run time) gets no role unless its signature gives it away;
 // request_any_context_irq() handlers are left alone (hard-IRQ or threaded depends on the chip);
 // IRQF_NO_THREAD / force-threading and HRTIMER_MODE_*_HARD are not distinguished: the engine
-// decides from the role alone whether the context stays atomic on PREEMPT_RT.
+// decides from the role alone whether the context stays atomic on PREEMPT_RT; a callback called
+// atomically only on some paths or configurations (uart_ops.tx_empty, ndo_get_stats64) has no role.
 
-import { join } from 'node:path';
 import { readYamlFileCached } from '../kb/yaml-cache.js';
-import { z } from 'zod';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
-import type { FunctionRole } from './types.js';
+import type { ContextRole, FunctionRole } from './types.js';
 import { SYNTHETIC_PREFIX } from './units.js';
 import { rulesDir } from '../assets.js';
 
-const ROLE_NAMES = [
+/** The roles code names (src/engine/types.ts ContextRole); rules/roles.yaml must define them all. */
+const CONTEXT_ROLES = [
   'hardirq',
   'threaded-irq',
   'softirq',
@@ -36,46 +41,117 @@ const ROLE_NAMES = [
   'nmi',
   'mmu-notifier-nonblock',
   'rcu-callback',
-] as const satisfies readonly FunctionRole[];
-const roleSchema = z.enum(ROLE_NAMES);
+] as const satisfies readonly ContextRole[];
 
-const roleRulesSchema = z.object({
-  calls: z.array(z.object({ name: z.string(), arg: z.number().int().min(0), role: roleSchema })),
-  structFields: z.array(
-    z.object({ struct: z.string(), distinctive: z.boolean(), role: roleSchema, fields: z.array(z.string()).min(1) }),
-  ),
-  assignments: z.array(z.object({ field: z.string(), object: z.string(), role: roleSchema })),
-  shapes: z.array(
-    z.object({
-      returns: z.string().optional(),
-      params: z.array(z.string()).min(1),
-      paramsPrefix: z.boolean().optional(),
-      nameSuffixes: z.array(z.string()).optional(),
-      bodyUses: z.array(z.string()).optional(),
-      role: roleSchema,
-    }),
-  ),
-});
-export type RoleRules = z.infer<typeof roleRulesSchema>;
+/** What a role means for sleeping (rules/roles.yaml `contexts`). */
+export interface RoleContext {
+  atomic: boolean;
+  onRT: boolean;
+  text: string;
+}
+
+export interface RoleRules {
+  contexts: ReadonlyMap<FunctionRole, RoleContext>;
+  calls: Array<{ name: string; arg: number; role: FunctionRole }>;
+  structFields: Array<{ struct: string; distinctive: boolean; role?: FunctionRole; fields: string[] }>;
+  assignments: Array<{ field: string; object: string; role: FunctionRole }>;
+  shapes: Array<{ returns?: string; params: string[]; paramsPrefix?: boolean; nameSuffixes?: string[]; bodyUses?: string[]; role: FunctionRole }>;
+}
 
 const RULES_PATH = `${rulesDir()}/roles.yaml`; // src/assets.ts: also right inside the Action bundle
-let cached: RoleRules | null = null;
+let cached: CompiledRules | null = null;
 
 /** The role registration facts of rules/roles.yaml, validated once per process. */
 export function roleRules(): RoleRules {
+  return compiledRules().rules;
+}
+
+/** Whether a role is atomic, on PREEMPT_RT too, and how a finding words it; null for a role the
+ *  rules do not define. */
+export function roleContext(role: FunctionRole): RoleContext | null {
+  return compiledRules().rules.contexts.get(role) ?? null;
+}
+
+// The rules, with what detection derives from them once: calls by name, and the regular
+// expressions that find in a unit's text the only places a rule can apply.
+interface CompiledRules {
+  rules: RoleRules;
+  callRules: Map<string, RoleRules['calls']>;
+  /** Registration call (or file-scope macro) names: `request_irq`, `DECLARE_TASKLET`. */
+  callNames: RegExp | null;
+  /** `.field` / `->field` of every field a structFields or assignments rule names. */
+  fieldNames: RegExp | null;
+  fieldsWithRules: Set<string>;
+  /** One word of each shape's parameter types ("irq_data"): a function whose header lacks all of
+   *  them matches no shape. */
+  shapeWords: RegExp | null;
+  /** The same, for one header (not global: no lastIndex to carry). */
+  shapeWord: RegExp | null;
+  shapes: Array<RoleRules['shapes'][number] & { normParams: string[]; normReturns: string | null; bodyRes: RegExp[] }>;
+}
+
+function compiledRules(): CompiledRules {
   if (cached) return cached;
-  const parsed = roleRulesSchema.safeParse(readYamlFileCached(RULES_PATH));
-  if (!parsed.success) throw new Error(`rules/roles.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  cached = parsed.data;
+  // Validation is a walk over a few hundred plain values (no schema library: loading one costs
+  // more than a whole hunk-only check's role detection); the YAML parse is content-cached.
+  const rules = validateRoleRules(readYamlFileCached(RULES_PATH));
+  const callRules = new Map<string, RoleRules['calls']>();
+  for (const c of rules.calls) callRules.set(c.name, [...(callRules.get(c.name) ?? []), c]);
+  const fields = new Set<string>([...rules.structFields.flatMap((s) => s.fields), ...rules.assignments.map((a) => a.field)]);
+  const words = new Set<string>();
+  const shapes = rules.shapes.map((s) => {
+    const normParams = s.params.map(normType);
+    const word = normParams.flatMap((p) => p.match(/[A-Za-z_]\w*/g) ?? []).filter((w) => !C_TYPE_WORDS.has(w)).sort((a, b) => b.length - a.length)[0];
+    // A shape of keywords only ("unsigned int") would need every header looked at.
+    words.add(word ?? '');
+    return { ...s, normParams, normReturns: s.returns ? normType(s.returns) : null, bodyRes: (s.bodyUses ?? []).map((u) => new RegExp(`\\b${u}\\s*\\(`)) };
+  });
+  const alternation = (names: Iterable<string>) => [...names].sort((a, b) => b.length - a.length).map(escapeRe).join('|');
+  cached = {
+    rules,
+    callRules,
+    callNames: callRules.size ? new RegExp(`\\b(?:${alternation(callRules.keys())})\\b`, 'g') : null,
+    fieldNames: fields.size ? new RegExp(`(?:\\.|->)\\s*(?:${alternation(fields)})\\b`, 'g') : null,
+    fieldsWithRules: fields,
+    shapeWords: words.has('') ? null : new RegExp(`\\b(?:${alternation(words)})\\b`, 'g'),
+    shapeWord: words.has('') ? null : new RegExp(`\\b(?:${alternation(words)})\\b`),
+    shapes,
+  };
   return cached;
 }
 
-/** The node types detectRoles looks at (the cases of its switch). */
-const ROLE_NODE_TYPES: readonly string[] = ['call_expression', 'macro_type_specifier', 'initializer_list', 'assignment_expression', 'function_definition'];
+const C_TYPE_WORDS = new Set(['struct', 'union', 'enum', 'const', 'volatile', 'unsigned', 'signed', 'int', 'long', 'short', 'char', 'void', 'bool']);
 
-/** Roles of the functions of one parsed unit, by function name. */
+/** Tree index -> 0-based row, for a text that starts at tree index `base`, on row `baseRow`. */
+function lineIndex(text: string, base: number, baseRow: number): (index: number) => number {
+  const starts = [base];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(base + i + 1);
+  return (index) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return baseRow + lo;
+  };
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Role detection of a unit: what it registers, and what signatures its functions have.
+ *
+ *  Only a few places in a unit can carry a role: a call of a registration function, a callback
+ *  field's initialiser or assignment, and a function header holding a parameter type some shape
+ *  names. They are found in the unit's text (regular expressions over the rules' names), and only
+ *  the syntax nodes there are asked for: a file has thousands of calls and assignments, and making
+ *  a node object for each cost more than the rest of role detection. The nodes are then handled in
+ *  the order of a pre-order walk, so that a function's roles come in the order the walk met them. */
 export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
-  const rules = roleRules();
+  const c = compiledRules();
   const out = new Map<string, FunctionRole[]>();
   const add = (fn: string | null, role: FunctionRole) => {
     if (!fn || !/^[A-Za-z_]\w*$/.test(fn) || fn === 'NULL') return;
@@ -83,64 +159,121 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
     if (!list.includes(role)) list.push(role);
     out.set(fn, list);
   };
-  const callRules = new Map<string, RoleRules['calls']>();
-  for (const c of rules.calls) callRules.set(c.name, [...(callRules.get(c.name) ?? []), c]);
   const fieldRole = (structName: string | null, field: string): FunctionRole | null => {
-    for (const s of rules.structFields) {
+    for (const s of c.rules.structFields) {
       if (!s.fields.includes(field)) continue;
-      if (structName === s.struct || (structName === null && s.distinctive)) return s.role;
+      if (structName === s.struct || (structName === null && s.distinctive)) return s.role ?? (`${s.struct}.${field}` as FunctionRole);
     }
     return null;
   };
 
-  walk(root, ROLE_NODE_TYPES, (node) => {
-    switch (node.type) {
-      case 'call_expression': {
-        const callee = node.childForFieldName('function');
-        const list = callee?.type === 'identifier' ? callRules.get(callee.text) : undefined;
-        if (!list) return;
-        const args = node.childForFieldName('arguments')?.namedChildren.filter(isNode) ?? [];
+  // The unit's text from its first token on (a node's text starts at the node): index i of the
+  // tree is text[i - base].
+  const top = root.tree.rootNode;
+  const text = top.text;
+  const base = top.startIndex;
+  const from = root.startIndex;
+  const to = root.endIndex;
+  const within = (n: SyntaxNode) => n.startIndex >= from && n.endIndex <= to;
+  // Work found in the text, run afterwards in walk order: (start, end) of the node a walk would
+  // have visited, then `sub` for the pairs of one initializer list.
+  const work: Array<{ start: number; end: number; sub: number; run: () => void }> = [];
+  const seen = new Set<number>();
+  const once = (n: SyntaxNode) => {
+    if (seen.has(n.id)) return false;
+    seen.add(n.id);
+    return true;
+  };
+  const matches = (re: RegExp | null, visit: (index: number, length: number) => void) => {
+    if (!re) return;
+    re.lastIndex = from - base;
+    for (let m = re.exec(text); m && m.index + base < to; m = re.exec(text)) visit(m.index + base, m[0].length);
+  };
+
+  // Registration calls and file-scope registration macros.
+  matches(c.callNames, (i, len) => {
+    const id = root.descendantForIndex(i, i + len);
+    const p = id?.parent;
+    if (!id || !p || !within(p)) return;
+    if (p.type === 'call_expression') {
+      const callee = p.childForFieldName('function');
+      if (callee?.id !== id.id || callee.type !== 'identifier') return;
+      const list = c.callRules.get(callee.text);
+      if (!list || !once(p)) return;
+      work.push({ start: p.startIndex, end: p.endIndex, sub: 0, run: () => {
+        const args = p.childForFieldName('arguments')?.namedChildren.filter(isNode) ?? [];
         for (const r of list) add(callbackName(args[r.arg]), r.role);
-        return;
-      }
-      case 'macro_type_specifier': {
-        // `static DECLARE_TASKLET(name, fn);` at file scope parses as a macro type.
-        const name = node.childForFieldName('name')?.text ?? node.namedChildren[0]?.text;
-        const list = name ? callRules.get(name) : undefined;
-        if (!list) return;
-        const args = descendantsOfType(node, 'type_identifier').map((n) => n.text);
+      } });
+    } else if (p.type === 'macro_type_specifier') {
+      // `static DECLARE_TASKLET(name, fn);` at file scope parses as a macro type.
+      const name = p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text;
+      const list = name ? c.callRules.get(name) : undefined;
+      if (!list || !once(p)) return;
+      work.push({ start: p.startIndex, end: p.endIndex, sub: 0, run: () => {
+        const args = descendantsOfType(p, 'type_identifier').map((n) => n.text);
         for (const r of list) add(args[r.arg] ?? null, r.role);
-        return;
-      }
-      case 'initializer_list': {
-        const structName = initialisedStruct(node);
-        for (const pair of node.namedChildren.filter(isNode)) {
-          if (pair.type !== 'initializer_pair') continue;
-          const designators = pair.childrenForFieldName('designator').filter(isNode);
-          const last = designators[designators.length - 1];
-          const value = pair.childForFieldName('value');
-          if (last?.type !== 'field_designator' || !value || value.type === 'initializer_list') continue;
-          const field = last.namedChildren[0]?.text ?? '';
-          const role = fieldRole(structName, field);
-          if (role) add(callbackName(value), role);
-        }
-        return;
-      }
-      case 'assignment_expression': {
-        const left = node.childForFieldName('left');
-        const right = node.childForFieldName('right');
-        if (left?.type !== 'field_expression' || !right) return;
-        const field = left.childForFieldName('field')?.text ?? '';
-        const object = left.childForFieldName('argument')?.text ?? '';
+      } });
+    }
+  });
+
+  // Callback fields: designated initialisers of ops structs and assignments.
+  matches(c.fieldNames, (i, len) => {
+    const name = /\w+$/.exec(text.slice(i - base, i - base + len))![0];
+    const nameAt = i + len - name.length;
+    const id = root.descendantForIndex(nameAt, nameAt + name.length);
+    if (id?.type !== 'field_identifier' || !c.fieldsWithRules.has(id.text)) return;
+    const p = id.parent;
+    if (p?.type === 'field_designator') {
+      const pair = p.parent;
+      const list = pair?.parent;
+      if (pair?.type !== 'initializer_pair' || list?.type !== 'initializer_list' || !within(list)) return;
+      const designators = pair.childrenForFieldName('designator').filter(isNode);
+      const last = designators[designators.length - 1];
+      if (last?.id !== p.id || !once(pair)) return;
+      const value = pair.childForFieldName('value');
+      if (!value || value.type === 'initializer_list') return;
+      work.push({ start: list.startIndex, end: list.endIndex, sub: pair.startIndex, run: () => {
+        const role = fieldRole(initialisedStruct(list), id.text);
+        if (role) add(callbackName(value), role);
+      } });
+    } else if (p?.type === 'field_expression') {
+      const assignment = p.parent;
+      if (assignment?.type !== 'assignment_expression' || !within(assignment) || assignment.childForFieldName('left')?.id !== p.id || !once(assignment)) return;
+      const right = assignment.childForFieldName('right');
+      if (!right) return;
+      work.push({ start: assignment.startIndex, end: assignment.endIndex, sub: 0, run: () => {
+        const field = id.text;
+        const object = p.childForFieldName('argument')?.text ?? '';
         const role = fieldRole(null, field);
         if (role) add(callbackName(right), role);
-        for (const a of rules.assignments) {
+        for (const a of c.rules.assignments) {
           if (a.field === field && new RegExp(a.object, 'i').test(object)) add(callbackName(right), a.role);
         }
-        return;
-      }
-      case 'function_definition': {
-        let shape = functionShape(node);
+      } });
+    }
+  });
+
+  // Function signatures: only a header naming a type some shape needs can match one. The
+  // definitions around each line holding such a word are asked for (a walk of the whole tree for
+  // every definition cost more than the rest of role detection); a definition none of whose lines
+  // holds one cannot match, and the header test below decides for the others.
+  if (c.shapes.length) {
+    const defs: SyntaxNode[] = [];
+    const rows = new Set<number>();
+    const lineOf = lineIndex(text, base, top.startPosition.row);
+    const seeDefsAt = (row: number) => {
+      if (rows.has(row)) return;
+      rows.add(row);
+      for (const d of root.descendantsOfType('function_definition', { row, column: 0 }, { row: row + 1, column: 0 })) if (d && once(d)) defs.push(d);
+    };
+    if (c.shapeWords) matches(c.shapeWords, (i) => seeDefsAt(lineOf(i)));
+    else for (const d of root.descendantsOfType('function_definition')) if (d && once(d)) defs.push(d);
+    for (const def of defs) {
+      const bodyStart = def.childForFieldName('body')?.startIndex ?? def.endIndex;
+      const header = text.slice(def.startIndex - base, bodyStart - base + 1);
+      if (c.shapeWord && !c.shapeWord.test(header)) continue;
+      work.push({ start: def.startIndex, end: def.endIndex, sub: 0, run: () => {
+        let shape = functionShape(def);
         if (!shape) return;
         if (shape.name.startsWith(SYNTHETIC_PREFIX)) {
           // A hunk fragment wrapped by the engine: the parameters come from git's hunk header, and
@@ -148,13 +281,15 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
           // list); the wrapper's own `void` is not the function's. The body is a part of the
           // real one: what it uses is evidence (from_timer() in view), what it lacks is not.
           const name = shape.name.slice(SYNTHETIC_PREFIX.length);
-          shape = { name, returns: headerReturnType(node, name), params: shape.params, body: shape.body };
+          shape = { ...shape, name, returns: headerReturnType(header, name) };
         }
-        for (const role of rolesFromShape(shape)) add(shape.name, role);
-        return;
-      }
+        for (const role of matchShapes(shape)) add(shape.name, role);
+      } });
     }
-  });
+  }
+
+  work.sort((a, b) => a.start - b.start || b.end - a.end || a.sub - b.sub);
+  for (const w of work) w.run();
   return out;
 }
 
@@ -166,24 +301,44 @@ export interface FunctionShape {
   body: string; // body text ('' when not seen)
 }
 
+/** A shape whose body text is read only if a shape asks what the body uses. */
+type LazyShape = Omit<FunctionShape, 'body'> & { body: () => string };
+
 /** Roles implied by a function's signature alone (rules/roles.yaml `shapes`). Also used by checks
  *  in hunk-only mode, where the registration is rarely inside the hunk. */
 export function rolesFromShape(shape: FunctionShape): FunctionRole[] {
+  return matchShapes({ ...shape, body: () => shape.body });
+}
+
+function matchShapes(shape: LazyShape): FunctionRole[] {
   const roles: FunctionRole[] = [];
-  const norm = (t: string) => t.replace(/\bconst\b/g, '').replace(/\s+/g, ' ').replace(/\s*\*\s*/g, ' *').trim();
-  const params = shape.params.map(norm);
-  for (const s of roleRules().shapes) {
-    const want = s.params.map(norm);
+  let params: string[] | null = null;
+  let returns: string | null | undefined;
+  let body: string | undefined;
+  for (const s of compiledRules().shapes) {
+    params ??= shape.params.map(normType);
+    const want = s.normParams;
     const paramsMatch = s.paramsPrefix
-      ? want.every((w, i) => params[i] === w)
-      : want.length === params.length && want.every((w, i) => params[i] === w);
+      ? want.every((w, i) => params![i] === w)
+      : want.length === params.length && want.every((w, i) => params![i] === w);
     if (!paramsMatch) continue;
-    if (s.returns && (shape.returns === null || norm(shape.returns.replace(/\b(static|inline|__always_inline|noinline|notrace)\b/g, '')) !== norm(s.returns))) continue;
+    if (s.normReturns) {
+      returns ??= shape.returns === null ? null : normType(shape.returns.replace(/\b(static|inline|__always_inline|noinline|notrace)\b/g, ''));
+      if (returns !== s.normReturns) continue;
+    }
     if (s.nameSuffixes && !s.nameSuffixes.some((suf) => shape.name.endsWith(suf))) continue;
-    if (s.bodyUses && !s.bodyUses.some((u) => new RegExp(`\\b${u}\\s*\\(`).test(shape.body))) continue;
+    if (s.bodyRes.length) {
+      body ??= shape.body();
+      if (!s.bodyRes.some((re) => re.test(body!))) continue;
+    }
     if (!roles.includes(s.role)) roles.push(s.role);
   }
   return roles;
+}
+
+/** A C type's text as shapes compare it: no `const`, single spaces, "struct x *". */
+function normType(t: string): string {
+  return t.replace(/\bconst\b/g, '').replace(/\s+/g, ' ').replace(/\s*\*\s*/g, ' *').trim();
 }
 
 /** Parse a hunk header's function context ("static int foo_set_type(struct irq_data *d, unsigned int t)")
@@ -203,9 +358,10 @@ export function shapeFromHeader(name: string, header: string): FunctionShape | n
 
 /** The return type git's hunk header gives a wrapped fragment's function, read from the header
  *  comment the engine writes after the wrapper's parameter list (src/engine/units.ts); null when
- *  the header does not show it (a cut-off or continuation line). */
-function headerReturnType(def: SyntaxNode, name: string): string | null {
-  const m = /^[^{]*?\/\*\s*(.*?)\s*\*\/\s*\{/.exec(def.text);
+ *  the header does not show it (a cut-off or continuation line). `header` is the definition's
+ *  text up to its body's opening brace. */
+function headerReturnType(header: string, name: string): string | null {
+  const m = /^[^{]*?\/\*\s*(.*?)\s*\*\/\s*\{/.exec(header);
   if (!m) return null;
   return shapeFromHeader(name, m[1]!)?.returns ?? null;
 }
@@ -220,7 +376,7 @@ function paramTypeFromDecl(decl: string): string {
   return `${base}${stars ? ' ' + stars : ''}`.trim();
 }
 
-function functionShape(def: SyntaxNode): FunctionShape | null {
+function functionShape(def: SyntaxNode): LazyShape | null {
   let decl = def.childForFieldName('declarator');
   let pointerReturn = '';
   while (decl && decl.type !== 'function_declarator') {
@@ -247,7 +403,7 @@ function functionShape(def: SyntaxNode): FunctionShape | null {
     if (full === 'void' && !stars) continue;
     params.push(stars ? `${full} ${stars}` : full);
   }
-  return { name: nameNode.text, returns, params, body: def.childForFieldName('body')?.text ?? '' };
+  return { name: nameNode.text, returns, params, body: () => def.childForFieldName('body')?.text ?? '' };
 }
 
 /** The struct type an initializer list initialises, when its declaration says so. */
@@ -299,4 +455,107 @@ function walk(node: SyntaxNode, types: readonly string[], visit: (n: SyntaxNode)
   for (const n of node.descendantsOfType(types as string[])) {
     if (n && n.id !== node.id) visit(n);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rules/roles.yaml validation: the error names the entry and the field.
+
+class RolesError extends Error {
+  constructor(where: string, message: string) {
+    super(`rules/roles.yaml: ${where}: ${message}`);
+  }
+}
+
+type Fields = Record<string, unknown>;
+
+function object(v: unknown, where: string, allowed: readonly string[]): Fields {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new RolesError(where, 'expected a mapping');
+  for (const k of Object.keys(v)) if (!allowed.includes(k)) throw new RolesError(where, `unknown field "${k}" (fields: ${allowed.join(', ')})`);
+  return v as Fields;
+}
+
+function list(v: unknown, where: string, min = 0): unknown[] {
+  if (!Array.isArray(v)) throw new RolesError(where, 'expected a list');
+  if (v.length < min) throw new RolesError(where, `expected at least ${min} entr${min === 1 ? 'y' : 'ies'}`);
+  return v;
+}
+
+function str(v: unknown, where: string): string {
+  if (typeof v !== 'string' || !v) throw new RolesError(where, 'expected a non-empty string');
+  return v;
+}
+
+function bool(v: unknown, where: string): boolean {
+  if (typeof v !== 'boolean') throw new RolesError(where, 'expected true or false');
+  return v;
+}
+
+function strings(v: unknown, where: string, min = 0): string[] {
+  return list(v, where, min).map((x, i) => str(x, `${where}[${i}]`));
+}
+
+const CALLBACK_ROLE = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
+
+function isFunctionRole(name: string): name is FunctionRole {
+  return (CONTEXT_ROLES as readonly string[]).includes(name) || CALLBACK_ROLE.test(name);
+}
+
+/** Checks the shape of rules/roles.yaml and that every role it uses has a context. */
+export function validateRoleRules(data: unknown): RoleRules {
+  const top = object(data, 'top level', ['contexts', 'calls', 'structFields', 'assignments', 'shapes']);
+  const contexts = new Map<FunctionRole, RoleContext>();
+  for (const [name, v] of Object.entries(object(top.contexts, 'contexts', Object.keys(top.contexts ?? {})))) {
+    const where = `contexts.${name}`;
+    if (!isFunctionRole(name)) throw new RolesError(where, `a role is one of ${CONTEXT_ROLES.join(', ')} or <struct>.<field>`);
+    const c = object(v, where, ['atomic', 'onRT', 'text']);
+    contexts.set(name, { atomic: bool(c.atomic, `${where}.atomic`), onRT: bool(c.onRT, `${where}.onRT`), text: str(c.text, `${where}.text`) });
+  }
+  for (const r of CONTEXT_ROLES) if (!contexts.has(r)) throw new RolesError('contexts', `role ${r} is not defined`);
+  const role = (v: unknown, where: string): FunctionRole => {
+    const name = str(v, where);
+    if (!isFunctionRole(name) || !contexts.has(name)) throw new RolesError(where, `role ${name} has no entry in contexts`);
+    return name;
+  };
+  const optional = <T>(v: unknown, read: (v: unknown) => T): T | undefined => (v === undefined ? undefined : read(v));
+  const calls = list(top.calls, 'calls').map((v, i) => {
+    const w = `calls[${i}]`;
+    const e = object(v, w, ['name', 'arg', 'role']);
+    if (typeof e.arg !== 'number' || !Number.isInteger(e.arg) || e.arg < 0) throw new RolesError(`${w}.arg`, 'expected an argument index (0, 1, ...)');
+    return { name: str(e.name, `${w}.name`), arg: e.arg, role: role(e.role, `${w}.role`) };
+  });
+  const structFields = list(top.structFields, 'structFields').map((v, i) => {
+    const w = `structFields[${i}]`;
+    const e = object(v, w, ['struct', 'distinctive', 'role', 'fields']);
+    const struct = str(e.struct, `${w}.struct`);
+    const fields = strings(e.fields, `${w}.fields`, 1);
+    const r = optional(e.role, (x) => role(x, `${w}.role`));
+    // Without a role, each field is a callback role of its own: it must have a context.
+    if (!r) fields.forEach((f, j) => role(`${struct}.${f}`, `${w}.fields[${j}]`));
+    return { struct, distinctive: bool(e.distinctive, `${w}.distinctive`), fields, ...(r ? { role: r } : {}) };
+  });
+  const assignments = list(top.assignments, 'assignments').map((v, i) => {
+    const w = `assignments[${i}]`;
+    const e = object(v, w, ['field', 'object', 'role']);
+    const objectRe = str(e.object, `${w}.object`);
+    try {
+      new RegExp(objectRe, 'i');
+    } catch (err) {
+      throw new RolesError(`${w}.object`, (err as Error).message);
+    }
+    return { field: str(e.field, `${w}.field`), object: objectRe, role: role(e.role, `${w}.role`) };
+  });
+  const shapes = list(top.shapes, 'shapes').map((v, i) => {
+    const w = `shapes[${i}]`;
+    const e = object(v, w, ['returns', 'params', 'paramsPrefix', 'nameSuffixes', 'bodyUses', 'role']);
+    const bodyUses = optional(e.bodyUses, (x) => strings(x, `${w}.bodyUses`));
+    bodyUses?.forEach((u, j) => {
+      if (!/^\w+$/.test(u)) throw new RolesError(`${w}.bodyUses[${j}]`, 'expected a function name');
+    });
+    const shape: RoleRules['shapes'][number] = { params: strings(e.params, `${w}.params`, 1), role: role(e.role, `${w}.role`) };
+    const returns = optional(e.returns, (x) => str(x, `${w}.returns`));
+    const paramsPrefix = optional(e.paramsPrefix, (x) => bool(x, `${w}.paramsPrefix`));
+    const nameSuffixes = optional(e.nameSuffixes, (x) => strings(x, `${w}.nameSuffixes`));
+    return { ...shape, ...(returns !== undefined ? { returns } : {}), ...(paramsPrefix !== undefined ? { paramsPrefix } : {}), ...(nameSuffixes ? { nameSuffixes } : {}), ...(bodyUses ? { bodyUses } : {}) };
+  });
+  return { contexts, calls, structFields, assignments, shapes };
 }

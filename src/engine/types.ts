@@ -152,15 +152,25 @@ export interface AtomicReason {
   onRT: boolean;
 }
 
-export type FunctionRole =
+/** Execution contexts the checks name in code (seqcount's IRQ roles, the MMU-notifier exception). */
+export type ContextRole =
   | 'hardirq' // request_irq / devm_request_irq handler
   | 'threaded-irq' // thread_fn of request_threaded_irq (may sleep)
-  | 'softirq' // tasklet, timer callback, NAPI poll, RCU callback
+  | 'softirq' // tasklet, NAPI poll, ndo_start_xmit
   | 'timer'
   | 'irq-chip' // irq_chip callbacks (under raw desc->lock)
   | 'nmi'
   | 'mmu-notifier-nonblock'
   | 'rcu-callback';
+
+/** An ops-struct callback the core always calls in one context, named `<struct>.<field>`
+ *  ("net_device_ops.ndo_set_rx_mode", "uart_ops.start_tx"): defined by rules/roles.yaml alone. */
+export type CallbackRole = `${string}.${string}`;
+
+/** The role a function plays, learnt from its registration or signature (src/engine/roles.ts).
+ *  Whether it is atomic, on PREEMPT_RT too, and the finding's wording are rules/roles.yaml
+ *  `contexts` (roleContext in roles.ts). */
+export type FunctionRole = ContextRole | CallbackRole;
 
 export interface Context {
   locks: readonly HeldLock[];

@@ -29,6 +29,7 @@ import type {
 } from './types.js';
 import { lockClassOf, normaliseExpr } from './lock-class.js';
 import { SYNTHETIC_PREFIX } from './units.js';
+import { roleContext } from './roles.js';
 
 interface State {
   locks: HeldLock[];
@@ -215,22 +216,12 @@ function fnDeclarator(fnNode: SyntaxNode): SyntaxNode | null {
   return d;
 }
 
-const ROLE_ATOMIC: Record<FunctionRole, { atomic: boolean; onRT: boolean; text: string }> = {
-  hardirq: { atomic: true, onRT: false, text: 'hard-IRQ handler (threaded on PREEMPT_RT unless IRQF_NO_THREAD)' },
-  'threaded-irq': { atomic: false, onRT: false, text: 'threaded IRQ handler' },
-  softirq: { atomic: true, onRT: false, text: 'softirq context' },
-  timer: { atomic: true, onRT: false, text: 'timer callback (softirq)' },
-  'irq-chip': { atomic: true, onRT: true, text: 'irq_chip callback under the raw desc->lock' },
-  nmi: { atomic: true, onRT: true, text: 'NMI handler' },
-  'mmu-notifier-nonblock': { atomic: true, onRT: true, text: 'non-blockable MMU notifier' },
-  'rcu-callback': { atomic: true, onRT: false, text: 'RCU callback (softirq)' },
-};
-
 /** The atomic-context reason a role gives its function (null for a role that is not atomic, such
- *  as a threaded IRQ handler): the walker's wording, which checks adding roles of their own reuse. */
+ *  as a threaded IRQ handler): the walker's wording, which checks adding roles of their own reuse.
+ *  Atomicity and wording are rules/roles.yaml `contexts` (ndo_set_rx_mode, uart_ops.start_tx ...). */
 export function roleAtomicReason(role: FunctionRole): AtomicReason | null {
-  const a = ROLE_ATOMIC[role];
-  return a.atomic ? { kind: 'role', line: null, text: a.text, onRT: a.onRT } : null;
+  const a = roleContext(role);
+  return a?.atomic ? { kind: 'role', line: null, text: a.text, onRT: a.onRT } : null;
 }
 
 const LOCK_ATOMIC: Partial<Record<LockKind, { kind: AtomicReason['kind']; onRT: boolean }>> = {
