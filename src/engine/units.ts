@@ -26,33 +26,48 @@ export function headerFunction(header: string): string | null {
   return m[1]!;
 }
 
-/** Brace depth change per line, ignoring strings, chars and comments (state carried across lines). */
+/** The characters braceProfile() acts on outside comments; everything else is skipped natively. */
+const BRACE_SPECIAL = /[{}"'/]/g;
+
+/** Brace depth change per line, ignoring strings, chars and comments (state carried across lines).
+ *  The scan jumps from one brace, quote or slash to the next (a regex search), not character by
+ *  character: every line of every hunk of a series passes here, up to three times. */
 function braceProfile(lines: string[]): { depths: number[]; min: number; final: number } {
   let depth = 0;
   let min = 0;
   let inComment = false;
   const depths: number[] = [];
   for (const line of lines) {
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i];
+    let i = 0;
+    for (;;) {
       if (inComment) {
-        if (c === '*' && line[i + 1] === '/') {
-          inComment = false;
-          i++;
-        }
-        continue;
+        const end = line.indexOf('*/', i);
+        if (end < 0) break;
+        inComment = false;
+        i = end + 2;
       }
-      if (c === '/' && line[i + 1] === '*') {
-        inComment = true;
-        i++;
-      } else if (c === '/' && line[i + 1] === '/') break;
-      else if (c === '"' || c === "'") {
-        for (i++; i < line.length && line[i] !== c; i++) if (line[i] === '\\') i++;
-      } else if (c === '{') depth++;
+      BRACE_SPECIAL.lastIndex = i;
+      const m = BRACE_SPECIAL.exec(line);
+      if (!m) break;
+      i = m.index;
+      const c = line[i];
+      if (c === '{') depth++;
       else if (c === '}') {
         depth--;
         if (depth < min) min = depth;
+      } else if (c === '/') {
+        const next = line[i + 1];
+        if (next === '*') {
+          inComment = true;
+          i += 2;
+          continue;
+        }
+        if (next === '/') break;
+      } else {
+        // A string or char literal: skip to its closing quote (escapes included).
+        for (i++; i < line.length && line[i] !== c; i++) if (line[i] === '\\') i++;
       }
+      i++;
     }
     depths.push(depth);
   }
