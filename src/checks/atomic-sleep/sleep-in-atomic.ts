@@ -85,14 +85,18 @@ export function shapeRoles(fn: FunctionModel, all: readonly FunctionModel[]): Fu
   return roles;
 }
 
-const registrationsOf = new WeakMap<FunctionModel, Map<string, FunctionRole[]>>();
+// Keyed by the function's node, not its model: the engine gives every copy of a unit repeated in
+// the series (src/engine/index.ts) a model of its own over the same tree, and the roles depend on
+// the tree alone.
+const registrationsOf = new WeakMap<FunctionModel['node'], Map<string, FunctionRole[]>>();
 
 /** The roles a fragment's registrations give (its text only: the fragment's own shape is not one). */
 function registeredRoles(fn: FunctionModel): Map<string, FunctionRole[]> {
-  let m = registrationsOf.get(fn);
+  let m = registrationsOf.get(fn.node);
   if (!m) {
-    m = fn.node.childForFieldName('body') ? detectRoles(fn.node.childForFieldName('body')!) : new Map<string, FunctionRole[]>();
-    registrationsOf.set(fn, m);
+    const body = fn.node.childForFieldName('body');
+    m = body ? detectRoles(body) : new Map<string, FunctionRole[]>();
+    registrationsOf.set(fn.node, m);
   }
   return m;
 }
