@@ -88,6 +88,8 @@ interface CompiledRules {
   /** The same, for one header (not global: no lastIndex to carry). */
   shapeWord: RegExp | null;
   shapes: Array<RoleRules['shapes'][number] & { normParams: string[]; normReturns: string | null; bodyRes: RegExp[] }>;
+  /** `struct S` of every S whose op a shape's role names (`clk_ops` of `clk_ops.enable`). */
+  opsStructs: RegExp | null;
 }
 
 function compiledRules(): CompiledRules {
@@ -106,6 +108,7 @@ function compiledRules(): CompiledRules {
     words.add(word ?? '');
     return { ...s, normParams, normReturns: s.returns ? normType(s.returns) : null, bodyRes: (s.bodyUses ?? []).map((u) => new RegExp(`\\b${u}\\s*\\(`)) };
   });
+  const opsStructs = new Set(rules.shapes.map((s) => callbackStruct(s.role)).filter((x): x is string => x !== null));
   const alternation = (names: Iterable<string>) => [...names].sort((a, b) => b.length - a.length).map(escapeRe).join('|');
   cached = {
     rules,
@@ -116,8 +119,15 @@ function compiledRules(): CompiledRules {
     shapeWords: words.has('') ? null : new RegExp(`\\b(?:${alternation(words)})\\b`, 'g'),
     shapeWord: words.has('') ? null : new RegExp(`\\b(?:${alternation(words)})\\b`),
     shapes,
+    opsStructs: opsStructs.size ? new RegExp(`\\bstruct\\s+(?:${alternation(opsStructs)})\\b`, 'g') : null,
   };
   return cached;
+}
+
+/** The struct of a callback role (`clk_ops` of `clk_ops.enable`); null for a context role. */
+function callbackStruct(role: FunctionRole): string | null {
+  const dot = role.indexOf('.');
+  return dot > 0 ? role.slice(0, dot) : null;
 }
 
 const C_TYPE_WORDS = new Set(['struct', 'union', 'enum', 'const', 'volatile', 'unsigned', 'signed', 'int', 'long', 'short', 'char', 'void', 'bool']);
@@ -253,6 +263,23 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
     }
   });
 
+  // Functions the unit puts into an ops struct a shape's role belongs to: `static const struct
+  // clk_ops x = { .prepare = cs2000_enable }` says which op cs2000_enable is, whatever its name.
+  const inOpsStruct = new Map<string, Set<string>>();
+  matches(c.opsStructs, (i, len) => {
+    const name = /\w+$/.exec(text.slice(i - base, i - base + len))![0];
+    const nameAt = i + len - name.length;
+    const spec = root.descendantForIndex(nameAt, nameAt + name.length)?.parent;
+    const decl = spec?.parent;
+    if (spec?.type !== 'struct_specifier' || decl?.type !== 'declaration' || decl.childForFieldName('type')?.id !== spec.id) return;
+    const fns = inOpsStruct.get(name) ?? new Set<string>();
+    inOpsStruct.set(name, fns);
+    for (const d of decl.childrenForFieldName('declarator')) {
+      const value = d?.type === 'init_declarator' ? d.childForFieldName('value') : null;
+      if (value?.type === 'initializer_list') collectInitialised(value, fns);
+    }
+  });
+
   // Function signatures: only a header naming a type some shape needs can match one. The
   // definitions around each line holding such a word are asked for (a walk of the whole tree for
   // every definition cost more than the rest of role detection); a definition none of whose lines
@@ -283,7 +310,11 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
           const name = shape.name.slice(SYNTHETIC_PREFIX.length);
           shape = { ...shape, name, returns: headerReturnType(header, name) };
         }
-        for (const role of matchShapes(shape)) add(shape.name, role);
+        for (const role of matchShapes(shape)) {
+          const struct = callbackStruct(role);
+          if (struct && inOpsStruct.get(struct)?.has(shape.name)) continue;
+          add(shape.name, role);
+        }
       } });
     }
   }
@@ -423,6 +454,23 @@ function initialisedStruct(list: SyntaxNode): string | null {
     return m ? m[1]! : null;
   }
   return null;
+}
+
+/** The functions an ops struct's initializer puts into its fields, also for each element of an
+ *  array of such structs (`[0] = { ... }` or `{ ... }`); not those of a nested struct member. */
+function collectInitialised(list: SyntaxNode, into: Set<string>): void {
+  for (const item of list.namedChildren) {
+    if (item?.type === 'initializer_list') collectInitialised(item, into);
+    if (item?.type !== 'initializer_pair') continue;
+    const value = item.childForFieldName('value');
+    const designators = item.childrenForFieldName('designator');
+    if (value?.type === 'initializer_list') {
+      if (designators[designators.length - 1]?.type === 'subscript_designator') collectInitialised(value, into);
+      continue;
+    }
+    const fn = callbackName(value);
+    if (fn) into.add(fn);
+  }
 }
 
 /** The function an argument names: `fn`, `&fn`, `(irq_handler_t)fn`, `(fn)`. */

@@ -1,9 +1,9 @@
 // detectRoles over parsed snippets: registrations, ops-struct initialisers, assignments and
-// callback-shaped signatures; near misses get no role.
+// callback-shaped signatures, driver ops callbacks and the rules file's validation; near misses get no role.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseC } from '../../src/engine/parser.js';
-import { detectRoles, rolesFromShape, shapeFromHeader } from '../../src/engine/roles.js';
+import { detectRoles, roleContext, rolesFromShape, shapeFromHeader, validateRoleRules } from '../../src/engine/roles.js';
 
 async function roles(src: string) {
   const tree = await parseC(src);
@@ -115,4 +115,124 @@ void __lockreview_hunk_foo_probe(struct platform_device *pdev) {
 }`);
   assert.deepEqual(r.foo_gpio_irq_set_type, ['irq-chip']);
   assert.equal(r.foo_probe, undefined);
+});
+
+test('driver callbacks the core calls in atomic context: ops-struct fields, URB completions, run-time assignments', async () => {
+  const r = await roles(`
+static const struct net_device_ops foo_netdev_ops = {
+	.ndo_open = foo_open,
+	.ndo_set_rx_mode = foo_rx_filter,
+	.ndo_tx_timeout = foo_watchdog_reset,
+	.ndo_get_stats = foo_legacy_stats,
+};
+static const struct uart_ops foo_uart_ops = {
+	.startup = foo_startup,
+	.shutdown = foo_shutdown_port,
+	.start_tx = foo_tx_kick,
+	.set_mctrl = foo_modem_lines,
+	.set_termios = foo_termios,
+};
+static const struct clk_ops foo_gate_ops = {
+	.prepare = foo_gate_prepare,
+	.enable = foo_gate_on,
+	.disable = foo_gate_off,
+	.is_enabled = foo_gate_state,
+	.set_rate = foo_gate_rate,
+};
+static struct pci_ops foo_pcie_ops = { .map_bus = foo_map_bus, .read = foo_cfg_rd, .write = foo_cfg_wr };
+static struct console foo_console = { .name = "ttyFOO", .write = foo_console_out, .device = uart_console_device };
+static const struct file_operations foo_fops = { .read = foo_file_read, .write = foo_file_write };
+static void foo_init(struct foo *f) {
+	usb_fill_bulk_urb(f->urb, f->udev, pipe, f->buf, 64, foo_bulk_in, f);
+	usb_fill_control_urb(f->ctrl_urb, f->udev, pipe, (u8 *)&f->req, f->buf, 8, foo_ctrl_in, f);
+	f->read_urbs[0]->complete = foo_read_in;
+	f->req->complete = foo_gadget_req_done;
+	f->ced.set_next_event = foo_next_event;
+	f->ced.set_state_shutdown = foo_ced_off;
+	f->ced.tick_resume = foo_ced_resume;
+}`);
+  assert.deepEqual(r.foo_rx_filter, ['net_device_ops.ndo_set_rx_mode']);
+  assert.deepEqual(r.foo_watchdog_reset, ['net_device_ops.ndo_tx_timeout']);
+  assert.deepEqual(r.foo_legacy_stats, ['net_device_ops.ndo_get_stats']);
+  assert.equal(r.foo_open, undefined, 'ndo_open runs under RTNL, a mutex');
+  assert.deepEqual(r.foo_tx_kick, ['uart_ops.start_tx']);
+  assert.deepEqual(r.foo_modem_lines, ['uart_ops.set_mctrl']);
+  for (const sleepable of ['foo_startup', 'foo_shutdown_port', 'foo_termios', 'foo_gate_prepare', 'foo_gate_rate', 'foo_map_bus']) {
+    assert.equal(r[sleepable], undefined, `${sleepable} is not called in atomic context`);
+  }
+  assert.deepEqual(r.foo_gate_on, ['clk_ops.enable']);
+  assert.deepEqual(r.foo_gate_off, ['clk_ops.disable']);
+  assert.deepEqual(r.foo_gate_state, ['clk_ops.is_enabled']);
+  assert.deepEqual(r.foo_cfg_rd, ['pci_ops.read']);
+  assert.deepEqual(r.foo_cfg_wr, ['pci_ops.write']);
+  assert.deepEqual(r.foo_console_out, ['console.write']);
+  assert.equal(r.foo_file_read, undefined, '.read of another struct is no pci_ops.read');
+  assert.equal(r.foo_file_write, undefined, '.write of another struct is no console write');
+  assert.deepEqual(r.foo_bulk_in, ['urb.complete']);
+  assert.deepEqual(r.foo_ctrl_in, ['urb.complete']);
+  assert.deepEqual(r.foo_read_in, ['urb.complete']);
+  assert.equal(r.foo_gadget_req_done, undefined, 'a usb_request is not an URB');
+  assert.deepEqual(r.foo_next_event, ['clock_event_device.set_next_event']);
+  assert.deepEqual(r.foo_ced_off, ['clock_event_device.set_state']);
+  assert.equal(r.foo_ced_resume, undefined);
+});
+
+test('driver callback shapes, and the registration that overrides a name', async () => {
+  const r = await roles(`
+static int foo_pcie_rd_conf(struct pci_bus *bus, unsigned int devfn, int where, int size, u32 *val) { return 0; }
+static int foo_pcie_wr_conf(struct pci_bus *bus, unsigned int devfn, int where, int size, u32 val) { return 0; }
+static int foo_read_config(struct pci_bus *bus, unsigned int devfn, int where, u32 *val) { return 0; }
+static int foo_timer_next(unsigned long delta, struct clock_event_device *ced) { return 0; }
+static int foo_timer_shutdown(struct clock_event_device *ced) { return 0; }
+static int foo_timer_resume(struct clock_event_device *ced) { return 0; }
+static void foo_early_write(struct console *con, const char *s, unsigned n) { }
+static void foo_set_rx_mode(struct net_device *ndev) { }
+static void foo_uninit(struct net_device *ndev) { }
+static void foo_tx_timeout(struct net_device *ndev, unsigned int txqueue) { }
+static struct net_device_stats *foo_get_stats(struct net_device *ndev) { return &ndev->stats; }
+static void foo_stop_rx(struct uart_port *port) { }
+static void foo_release_port(struct uart_port *port) { }
+static unsigned int foo_get_mctrl(struct uart_port *port) { return 0; }
+static int foo_pll_enable(struct clk_hw *hw) { return 0; }
+static int foo_pll_prepare(struct clk_hw *hw) { return 0; }
+static int i2c_clk_enable(struct clk_hw *hw) { return 0; }
+static const struct clk_ops i2c_clk_ops = { .prepare = i2c_clk_enable };
+static void foo_read_bulk_callback(struct urb *urb) { }
+static void foo_submit(struct urb *urb) { }
+`);
+  assert.deepEqual(r.foo_pcie_rd_conf, ['pci_ops.read']);
+  assert.deepEqual(r.foo_pcie_wr_conf, ['pci_ops.write']);
+  assert.equal(r.foo_read_config, undefined, 'four parameters: a pci_bus_read_config_dword()-like helper');
+  assert.deepEqual(r.foo_timer_next, ['clock_event_device.set_next_event']);
+  assert.deepEqual(r.foo_timer_shutdown, ['clock_event_device.set_state']);
+  assert.equal(r.foo_timer_resume, undefined);
+  assert.deepEqual(r.foo_early_write, ['console.write']);
+  assert.deepEqual(r.foo_set_rx_mode, ['net_device_ops.ndo_set_rx_mode']);
+  assert.equal(r.foo_uninit, undefined);
+  assert.deepEqual(r.foo_tx_timeout, ['net_device_ops.ndo_tx_timeout']);
+  assert.deepEqual(r.foo_get_stats, ['net_device_ops.ndo_get_stats']);
+  assert.deepEqual(r.foo_stop_rx, ['uart_ops.stop_rx']);
+  assert.equal(r.foo_release_port, undefined);
+  assert.deepEqual(r.foo_get_mctrl, ['uart_ops.get_mctrl']);
+  assert.deepEqual(r.foo_pll_enable, ['clk_ops.enable']);
+  assert.equal(r.foo_pll_prepare, undefined);
+  assert.equal(r.i2c_clk_enable, undefined, 'registered as .prepare of a clk_ops in the same file: its name does not decide');
+  assert.deepEqual(r.foo_read_bulk_callback, ['urb.complete']);
+  assert.equal(r.foo_submit, undefined);
+});
+
+test('role contexts: wording and atomicity come from rules/roles.yaml', () => {
+  assert.deepEqual(roleContext('net_device_ops.ndo_set_rx_mode'), { atomic: true, onRT: false, text: 'ndo_set_rx_mode callback: runs under netif_addr_lock_bh (spinlock, BHs off)' });
+  assert.equal(roleContext('pci_ops.read')?.onRT, true, 'the raw pci_lock stays a spinning lock on PREEMPT_RT');
+  assert.equal(roleContext('threaded-irq')?.atomic, false);
+  assert.equal(roleContext('no_such_ops.op'), null);
+});
+
+test('rules/roles.yaml validation names the entry and field', () => {
+  const ok = { contexts: Object.fromEntries(['hardirq', 'threaded-irq', 'softirq', 'timer', 'irq-chip', 'nmi', 'mmu-notifier-nonblock', 'rcu-callback'].map((r) => [r, { atomic: true, onRT: false, text: r }])), calls: [], structFields: [], assignments: [], shapes: [] };
+  assert.equal(validateRoleRules(ok).contexts.size, 8);
+  assert.throws(() => validateRoleRules({ ...ok, calls: [{ name: 'request_irq', arg: 1, role: 'hardirqq' }] }), /calls\[0\]\.role: role hardirqq has no entry in contexts/);
+  assert.throws(() => validateRoleRules({ ...ok, structFields: [{ struct: 'uart_ops', distinctive: false, fields: ['start_tx'] }] }), /structFields\[0\]\.fields\[0\]: role uart_ops\.start_tx has no entry/);
+  assert.throws(() => validateRoleRules({ ...ok, shapes: [{ params: ['struct urb *'], nameSufixes: ['_complete'], role: 'timer' }] }), /shapes\[0\]: unknown field "nameSufixes"/);
+  assert.throws(() => validateRoleRules({ ...ok, contexts: { ...ok.contexts, nmi: undefined } }), /contexts\.nmi: expected a mapping/);
 });

@@ -8,7 +8,9 @@
 // engine's Context says why the point is atomic: spinlock_t/rwlock_t/raw_spinlock_t/bit spinlock
 // held, rcu_read_lock(), preempt_disable()/get_cpu(), local_irq_disable/save(), local_bh_disable(),
 // or the function's role (hard-IRQ handler, timer, tasklet/softirq, RCU callback, NMI, irq_chip
-// callback, non-blockable MMU notifier). One finding per function and sleeping callee, placed on the
+// callback, non-blockable MMU notifier, a driver callback the core calls atomically: ndo_set_rx_mode,
+// uart_ops.start_tx, clk_ops.enable, pci_ops.read ..., rules/roles.yaml `contexts`). One finding
+// per function and sleeping callee, placed on the
 // sleeping call, or on the line that made the context atomic when only that line is new.
 // In hunk-only mode a fragment's role also comes from its hunk header's signature and from
 // registrations in the other hunks of the file (shapeRoles), and a lock taken in an earlier hunk
@@ -20,7 +22,7 @@
 // knowledge base does not know (then the lock is ignored rather than trusted); conditional sleeping
 // inside callees (`if (gfpflags_allow_blocking(gfp))`) counts as sleeping; a hard-IRQ handler whose
 // registration is not in the patch (its signature is a threaded handler's too); callbacks atomic
-// by the caller's lock without a role of their own (ndo_set_rx_mode, clk_ops.enable).
+// only on some paths (uart_ops.tx_empty, ndo_get_stats64) or of ops structs roles.yaml does not list.
 import type { Check, FunctionModel, FunctionRole } from '../../engine/types.js';
 import { detectRoles, rolesFromShape } from '../../engine/roles.js';
 import { atomicReasons, callText, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
@@ -75,9 +77,10 @@ export const sleepInAtomic: Check = {
  *  signature, and from registrations in the other hunks of the same file and patch (the probe
  *  function's `devm_request_irq(dev, irq, foo_isr, ...)` in one hunk, foo_isr's body in another). */
 export function shapeRoles(fn: FunctionModel, all: readonly FunctionModel[]): FunctionRole[] {
-  if (fn.roles.length) return [];
+  // A whole definition's shape was read by the engine already (detectRoles), with its return type
+  // and the file's registrations, which may say the name misleads (`.prepare = foo_enable`).
+  if (fn.roles.length || !fn.partial) return [];
   const roles = fn.params.size ? rolesFromShape({ name: fn.name, returns: null, params: [...fn.params.values()], body: '' }) : [];
-  if (!fn.partial) return roles;
   for (const other of all) {
     if (other === fn || !other.partial || other.unit === fn.unit || other.unit.file !== fn.unit.file || other.unit.patch !== fn.unit.patch) continue;
     for (const role of registeredRoles(other).get(fn.name) ?? []) if (!roles.includes(role)) roles.push(role);

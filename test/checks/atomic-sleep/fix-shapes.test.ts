@@ -34,6 +34,28 @@ test('near miss: a timer_list helper not named like a callback, deep in its body
   assert.deepEqual(await runChecksOnPatch(renamed, { checks }), []);
 });
 
+// The driver-callback shapes go by name where the signature is shared with ops that may sleep: a
+// function of the same signature named otherwise stays silent (clk_ops .prepare, a helper taking
+// a net_device, an URB helper that is no completion handler).
+for (const [pick, from, to] of [
+  ['clk_ops.enable', 'acme_gate_enable(struct clk_hw *hw)', 'acme_gate_prepare(struct clk_hw *hw)'],
+  ['ndo_set_rx_mode', 'acme_set_rx_mode(struct net_device *ndev)', 'acme_reload_filters(struct net_device *ndev)'],
+  ['URB completion', 'acme_read_bulk_callback(struct urb *urb)', 'acme_resubmit_read(struct urb *urb)'],
+] as const) {
+  test(`near miss: the ${pick} shape under another name stays silent`, async () => {
+    const s = FIX_SHAPES.find((x) => x.name.includes(pick))!;
+    const renamed = s.buggy.replace(from, to);
+    assert.notEqual(renamed, s.buggy);
+    assert.deepEqual(await runChecksOnPatch(renamed, { checks }), []);
+  });
+}
+
+test('driver callback findings name the precise context', async () => {
+  const s = FIX_SHAPES.find((x) => x.name.includes('ndo_set_rx_mode'))!;
+  const [f] = await runChecksOnPatch(s.buggy, { checks });
+  assert.match(f?.message ?? '', /ndo_set_rx_mode callback: runs under netif_addr_lock_bh \(spinlock, BHs off\)/);
+});
+
 // A mutex -> spinlock conversion (a "use a mutex, the section sleeps" fix reversed) spans two hunks:
 // the lock in one, the unlock in a later one, the sleeping call unchanged in between.
 const conversion = (lock: string, unlock: string) => `diff --git a/drivers/media/acme/acme-core.c b/drivers/media/acme/acme-core.c
