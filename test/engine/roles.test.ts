@@ -221,6 +221,22 @@ static void foo_submit(struct urb *urb) { }
   assert.equal(r.foo_submit, undefined);
 });
 
+test('dma_fence enable_signaling (under the fence lock); the other fence ops and I2C atomic transfers get no role', async () => {
+  const r = await roles(`
+static const struct dma_fence_ops foo_fence_ops = {
+	.get_driver_name = foo_fence_driver,
+	.enable_signaling = foo_fence_arm_irq,
+	.wait = foo_fence_wait,
+};
+static bool bar_fence_enable_signaling(struct dma_fence *f) { return true; }
+static bool bar_fence_signaled(struct dma_fence *f) { return true; }
+static const struct i2c_algorithm foo_i2c_algo = { .xfer = foo_i2c_xfer, .xfer_atomic = foo_i2c_poll_xfer };
+`);
+  assert.deepEqual(r.foo_fence_arm_irq, ['dma_fence_ops.enable_signaling']);
+  assert.deepEqual(r.bar_fence_enable_signaling, ['dma_fence_ops.enable_signaling']);
+  for (const none of ['foo_fence_wait', 'bar_fence_signaled', 'foo_i2c_xfer', 'foo_i2c_poll_xfer']) assert.equal(r[none], undefined, none);
+});
+
 test('role contexts: wording and atomicity come from rules/roles.yaml', () => {
   assert.deepEqual(roleContext('net_device_ops.ndo_set_rx_mode'), { atomic: true, onRT: false, text: 'ndo_set_rx_mode callback: runs under netif_addr_lock_bh (spinlock, BHs off)' });
   assert.equal(roleContext('pci_ops.read')?.onRT, true, 'the raw pci_lock stays a spinning lock on PREEMPT_RT');
