@@ -19,6 +19,8 @@ export interface Facts {
   lockOrders: LockOrderFact[];
   fieldTypes: FieldTypeFact[];
   wrappers: Record<string, string>;
+  /** A generated sleep table's lines (schema.ts sleepTableSchema), made primitives on demand. */
+  sleepTable?: string;
 }
 
 async function ruleFiles(dir: string): Promise<string[]> {
@@ -42,15 +44,20 @@ export function buildKnowledgeBase(all: Facts[], source = 'rules'): KnowledgeBas
   const orders: LockOrderFact[] = [];
   const fields: FieldTypeFact[] = [];
   const wrapperNames: Record<string, string> = {};
+  const tables: string[] = [];
   for (const f of all) {
     for (const p of f.primitives) prims.set(p.name, p);
     orders.push(...f.lockOrders);
     fields.push(...f.fieldTypes);
     Object.assign(wrapperNames, f.wrappers);
+    if (f.sleepTable) tables.push(f.sleepTable);
   }
+  // Written primitives (any file's, and the config's) win over a generated table's line.
+  const table = sleepTableLookup(tables);
+  const primitive = (name: string) => prims.get(name) ?? table.get(name);
   const wrappers = new Map<string, Primitive>();
   for (const [w, target] of Object.entries(wrapperNames)) {
-    const p = prims.get(target);
+    const p = primitive(target);
     if (!p) throw new InputError(source, `wrapper ${w}: unknown primitive ${target}`);
     wrappers.set(w, { ...p, name: w, doc: `wrapper of ${target}${p.doc ? `: ${p.doc}` : ''}` });
   }
@@ -62,8 +69,8 @@ export function buildKnowledgeBase(all: Facts[], source = 'rules'): KnowledgeBas
     else exact.set(pat, f);
   }
   return {
-    primitive: (name) => prims.get(name),
-    primitives: () => prims.values(),
+    primitive,
+    primitives: () => [...prims.values(), ...table.all().filter((p) => !prims.has(p.name))],
     lockOrders: () => orders,
     fieldType: (cls) => {
       const c = cls.replace(/\s+/g, '');
@@ -76,6 +83,42 @@ export function buildKnowledgeBase(all: Facts[], source = 'rules'): KnowledgeBas
     },
     wrappers: () => wrappers,
   };
+}
+
+/** The lines of generated sleep tables (`name file callee...`), indexed on the first lookup: a
+ *  check asks for a few hundred names, so only those lines become primitives. */
+function sleepTableLookup(tables: readonly string[]): { get(name: string): Primitive | undefined; all(): Primitive[] } {
+  let rest: Map<string, string> | null = null;
+  const made = new Map<string, Primitive>();
+  const index = () => {
+    if (rest) return rest;
+    rest = new Map();
+    for (const text of tables) {
+      for (let at = 0; at < text.length; ) {
+        const nl = text.indexOf('\n', at);
+        const end = nl < 0 ? text.length : nl;
+        const sp = text.indexOf(' ', at);
+        if (sp > at && sp < end) {
+          const name = text.slice(at, sp);
+          if (!rest.has(name)) rest.set(name, text.slice(sp + 1, end));
+        }
+        at = end + 1;
+      }
+    }
+    return rest;
+  };
+  const get = (name: string): Primitive | undefined => {
+    if (!tables.length) return undefined;
+    const hit = made.get(name);
+    if (hit) return hit;
+    const line = index().get(name);
+    if (line == null) return undefined;
+    const [file, ...chain] = line.split(' ');
+    const p: Primitive = { name, family: 'sleep-db', op: 'sleep', ordering: 'none', sleeps: true, doc: `${file}: -> ${chain.map((c) => (c.endsWith(')') ? c : `${c}()`)).join(' -> ')}` };
+    made.set(name, p);
+    return p;
+  };
+  return { get, all: () => [...index().keys()].map((n) => get(n)!) };
 }
 
 let cached: Promise<Facts[]> | null = null;

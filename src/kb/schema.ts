@@ -52,12 +52,26 @@ export const fieldTypeSchema = z.strictObject({
   associatedLock: z.string().optional(),
 });
 
+/** A generated table of functions that sleep (rules/primitives/sleep-6.12-generated.yaml): one line
+ *  per function, `name file callee...` (the chain of calls to the sleeping primitive; a cleanup
+ *  guard is written `guard(mutex)`). Thousands of
+ *  lines as primitives would cost every check's start-up ~20 ms; as one string they cost ~1 ms, and
+ *  src/kb/index.ts makes a line a primitive only when a call asks for its name. */
+export const SLEEP_TABLE_LINE = /^[A-Za-z_]\w* [\w./+,-]+(?: [A-Za-z_][\w()]*)+$/;
+export const sleepTableSchema = z.strictObject({
+  lines: z.string().superRefine((text, ctx) => {
+    const bad = text.split('\n').findIndex((l) => l !== '' && !SLEEP_TABLE_LINE.test(l));
+    if (bad >= 0) ctx.addIssue({ code: 'custom', message: `line ${bad + 1} is not "name file callee...": ${text.split('\n')[bad]}` });
+  }),
+});
+
 // Top level is open: other sections (e.g. gfp.yaml's) are read by the modules that own them.
 export const rulesFileSchema = z.looseObject({
   primitives: z.array(z.union([primitiveSchema, primitiveGroupSchema])).optional(),
   lockOrders: z.array(lockOrderSchema).optional(),
   fieldTypes: z.array(fieldTypeSchema).optional(),
   wrappers: z.record(z.string(), z.string()).optional(),
+  sleepTable: sleepTableSchema.optional(),
 });
 
 export type RulesFile = z.infer<typeof rulesFileSchema>;

@@ -54,7 +54,8 @@ export function parseRulesText(name: string, text: string): Facts {
       for (const n of names) primitives.push({ ...rest, name: n } as Primitive);
     } else primitives.push(p as Primitive);
   }
-  return { primitives, lockOrders: r.data.lockOrders ?? [], fieldTypes: r.data.fieldTypes ?? [], wrappers: r.data.wrappers ?? {} };
+  const sleepTable = r.data.sleepTable ? { sleepTable: r.data.sleepTable.lines } : {};
+  return { primitives, lockOrders: r.data.lockOrders ?? [], fieldTypes: r.data.fieldTypes ?? [], wrappers: r.data.wrappers ?? {}, ...sleepTable };
 }
 
 export function validateExtra(extra: ExtraFacts): Facts {
