@@ -35,9 +35,10 @@ export interface AnalysisResult {
 export async function analyzeUnits(units: AnalysisUnit[], kb: KnowledgeBase, checks: readonly Check[], notes: string[], sink = new FindingSink()): Promise<{ sink: FindingSink; functions: FunctionModel[] }> {
   const parsed: ParsedUnit[] = [];
   try {
-    // A unit identical to an earlier one (the same hunk in two patches of a series, or in a v1 and
-    // a v2 of it) has the same models, the unit aside: it is parsed and walked once. Models are
-    // read-only for summaries and checks, so the copies share their events.
+    // A unit identical to an earlier one (the same hunk in two patches of the analysis, such as a
+    // patch sent twice in one series) has the same models, the unit aside: it is parsed and
+    // walked once. Models are read-only for summaries and checks, so the copies
+    // share their events (test/engine/repeated-units.test.ts).
     const byContent = new Map<string, ParsedUnit>();
     const functions: FunctionModel[] = [];
     for (const u of units) {
