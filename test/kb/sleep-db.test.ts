@@ -252,12 +252,18 @@ test('the checked-in database loads with rules/, and repeats no hand-written nam
   assert.match(lookupTables?.doc ?? '', /^drivers\/gpio\/gpiolib\.c: -> \w+\(\)/);
   // Left out, its SRCU facts being needed by the srcu checks in its own file (test/kb above).
   assert.equal(kb.primitive('kvm_io_bus_register_dev'), undefined);
+  // Every line is found, and names between lines are not.
+  const missed = lines.map((l) => l.split(' ')[0]!).filter((n) => kb.primitive(n)?.family !== 'sleep-db' && !known.has(n));
+  assert.deepEqual(missed, []);
+  assert.equal(kb.primitive(lines[0]!.split(' ')[0]! + '_not_a_kernel_function'), undefined);
+  assert.equal(kb.primitive('0_before_all'), undefined);
+  assert.equal(kb.primitive('~after_all'), undefined);
   // Hand-written entries keep their own facts (kmalloc sleeps by its gfp argument only).
   assert.equal(kb.primitive('kmalloc')?.gfpArg, 1);
 });
 
 test('a table line loses to a hand-written primitive of the same name, and a bad line is named', () => {
-  const table = parseRulesText('t.yaml', 'sleepTable:\n  lines: |\n    kmalloc mm/slub.c might_sleep\n    foo_wait drivers/foo.c mutex_lock\n');
+  const table = parseRulesText('t.yaml', 'sleepTable:\n  lines: |\n    foo_wait drivers/foo.c mutex_lock\n    kmalloc mm/slub.c might_sleep\n');
   const written = parseRulesText('w.yaml', 'primitives:\n  - { name: kmalloc, family: sleep, op: sleep, ordering: none, gfpArg: 1 }\n');
   for (const order of [[table, written], [written, table]]) {
     const kb = buildKnowledgeBase(order);
@@ -268,4 +274,6 @@ test('a table line loses to a hand-written primitive of the same name, and a bad
     assert.deepEqual([...kb.primitives()].map((p) => p.name).sort(), ['foo_wait', 'kmalloc']);
   }
   assert.throws(() => parseRulesText('bad.yaml', 'sleepTable:\n  lines: |\n    foo_wait drivers/foo.c mutex_lock\n    oops\n'), /bad\.yaml: .*line 2 .*oops/);
+  // The knowledge base finds a name by binary search: the lines must be sorted.
+  assert.throws(() => parseRulesText('unsorted.yaml', 'sleepTable:\n  lines: |\n    kmalloc mm/slub.c might_sleep\n    foo_wait drivers/foo.c mutex_lock\n'), /line 2 \(foo_wait\) is not after kmalloc/);
 });
