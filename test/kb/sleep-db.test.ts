@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { baseKnowledgeBase, buildSleepDb, entryDoc, fileSleepFacts, headerFunctionNames, renderSleepDb, SLEEP_DB_FILE, type SleepDbFileFacts } from '../../src/kb/sleep-db.js';
 import { buildKnowledgeBase, loadKnowledgeBase, RULES_DIR } from '../../src/kb/index.js';
 import { parseRulesText } from '../../src/kb/validate.js';
+import { checks as atomicSleepChecks } from '../../src/checks/atomic-sleep/index.js';
+import { runChecksOnPatch } from '../helpers/check-tester.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -276,4 +278,28 @@ test('a table line loses to a hand-written primitive of the same name, and a bad
   assert.throws(() => parseRulesText('bad.yaml', 'sleepTable:\n  lines: |\n    foo_wait drivers/foo.c mutex_lock\n    oops\n'), /bad\.yaml: .*line 2 .*oops/);
   // The knowledge base finds a name by binary search: the lines must be sorted.
   assert.throws(() => parseRulesText('unsorted.yaml', 'sleepTable:\n  lines: |\n    kmalloc mm/slub.c might_sleep\n    foo_wait drivers/foo.c mutex_lock\n'), /line 2 \(foo_wait\) is not after kmalloc/);
+});
+
+test('a patch calling a table function under a spinlock is flagged in hunk-only mode; after the unlock it is not', async () => {
+  const patch = (lockedCall: boolean) =>
+    [
+      'diff --git a/drivers/gpio/gpio-foo.c b/drivers/gpio/gpio-foo.c',
+      'index 1111111..2222222 100644',
+      '--- a/drivers/gpio/gpio-foo.c',
+      '+++ b/drivers/gpio/gpio-foo.c',
+      '@@ -1,2 +1,9 @@',
+      ' #include <linux/gpio/machine.h>',
+      '+static void foo_setup(struct foo *f)',
+      '+{',
+      '+	unsigned long flags;',
+      '+	spin_lock_irqsave(&f->lock, flags);',
+      ...(lockedCall ? ['+	gpiod_add_lookup_tables(f->tables, 1);', '+	spin_unlock_irqrestore(&f->lock, flags);'] : ['+	spin_unlock_irqrestore(&f->lock, flags);', '+	gpiod_add_lookup_tables(f->tables, 1);']),
+      '+}',
+      ' ',
+      '',
+    ].join('\n');
+  const flagged = await runChecksOnPatch(patch(true), { checks: atomicSleepChecks });
+  assert.deepEqual(flagged.map((f) => [f.ruleId, f.function, f.line]), [['atomic-sleep-in-atomic', 'foo_setup', 6]]);
+  assert.match(flagged[0]!.message, /^gpiod_add_lookup_tables\(\) may sleep/);
+  assert.deepEqual(await runChecksOnPatch(patch(false), { checks: atomicSleepChecks }), []);
 });
