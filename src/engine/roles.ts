@@ -79,8 +79,12 @@ interface CompiledRules {
   callRules: Map<string, RoleRules['calls']>;
   /** Registration call (or file-scope macro) names: `request_irq`, `DECLARE_TASKLET`. */
   callNames: RegExp | null;
-  /** `.field` / `->field` of every field a structFields or assignments rule names. */
-  fieldNames: RegExp | null;
+  /** `.field` / `->field` of the fields that count anywhere: those of distinctive structs (in a
+   *  nested initialiser or an assignment) and of assignments rules. */
+  accessedFields: RegExp | null;
+  /** `.field =` of the other structFields fields: they count only as a designated initialiser
+   *  (`->read` or `.enable(` is no registration), which most `.read` / `.enable` in a file are not. */
+  designatedFields: RegExp | null;
   fieldsWithRules: Set<string>;
   /** One word of each shape's parameter types ("irq_data"): a function whose header lacks all of
    *  them matches no shape. */
@@ -100,6 +104,8 @@ function compiledRules(): CompiledRules {
   const callRules = new Map<string, RoleRules['calls']>();
   for (const c of rules.calls) callRules.set(c.name, [...(callRules.get(c.name) ?? []), c]);
   const fields = new Set<string>([...rules.structFields.flatMap((s) => s.fields), ...rules.assignments.map((a) => a.field)]);
+  const accessed = new Set<string>([...rules.structFields.filter((s) => s.distinctive).flatMap((s) => s.fields), ...rules.assignments.map((a) => a.field)]);
+  const designated = [...fields].filter((f) => !accessed.has(f));
   const words = new Set<string>();
   const shapes = rules.shapes.map((s) => {
     const normParams = s.params.map(normType);
@@ -114,7 +120,8 @@ function compiledRules(): CompiledRules {
     rules,
     callRules,
     callNames: callRules.size ? new RegExp(`\\b(?:${alternation(callRules.keys())})\\b`, 'g') : null,
-    fieldNames: fields.size ? new RegExp(`(?:\\.|->)\\s*(?:${alternation(fields)})\\b`, 'g') : null,
+    accessedFields: accessed.size ? new RegExp(`(?:\\.|->)\\s*(${alternation(accessed)})\\b`, 'g') : null,
+    designatedFields: designated.length ? new RegExp(`\\.\\s*(${alternation(designated)})\\s*=(?!=)`, 'g') : null,
     fieldsWithRules: fields,
     shapeWords: words.has('') ? null : new RegExp(`\\b(?:${alternation(words)})\\b`, 'g'),
     shapeWord: words.has('') ? null : new RegExp(`\\b(?:${alternation(words)})\\b`),
@@ -194,10 +201,10 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
     seen.add(n.id);
     return true;
   };
-  const matches = (re: RegExp | null, visit: (index: number, length: number) => void) => {
+  const matches = (re: RegExp | null, visit: (index: number, length: number, m: RegExpExecArray) => void) => {
     if (!re) return;
     re.lastIndex = from - base;
-    for (let m = re.exec(text); m && m.index + base < to; m = re.exec(text)) visit(m.index + base, m[0].length);
+    for (let m = re.exec(text); m && m.index + base < to; m = re.exec(text)) visit(m.index + base, m[0].length, m);
   };
 
   // Registration calls and file-scope registration macros.
@@ -227,9 +234,9 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
   });
 
   // Callback fields: designated initialisers of ops structs and assignments.
-  matches(c.fieldNames, (i, len) => {
-    const name = /\w+$/.exec(text.slice(i - base, i - base + len))![0];
-    const nameAt = i + len - name.length;
+  const fieldAt = (i: number, _len: number, m: RegExpExecArray) => {
+    const name = m[1]!;
+    const nameAt = i + m[0].indexOf(name, 1);
     const id = root.descendantForIndex(nameAt, nameAt + name.length);
     if (id?.type !== 'field_identifier' || !c.fieldsWithRules.has(id.text)) return;
     const p = id.parent;
@@ -261,7 +268,9 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
         }
       } });
     }
-  });
+  };
+  matches(c.accessedFields, fieldAt);
+  matches(c.designatedFields, fieldAt);
 
   // Functions the unit puts into an ops struct a shape's role belongs to: `static const struct
   // clk_ops x = { .prepare = cs2000_enable }` says which op cs2000_enable is, whatever its name.
