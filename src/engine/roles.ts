@@ -91,7 +91,8 @@ interface CompiledRules {
   shapeWords: RegExp | null;
   /** The same, for one header (not global: no lastIndex to carry). */
   shapeWord: RegExp | null;
-  shapes: Array<RoleRules['shapes'][number] & { normParams: string[]; normReturns: string | null; bodyRes: RegExp[] }>;
+  /** `word`: the shape's distinctive parameter type word ("pci_bus"), '' when all are keywords. */
+  shapes: Array<RoleRules['shapes'][number] & { normParams: string[]; normReturns: string | null; bodyRes: RegExp[]; word: string }>;
   /** `struct S` of every S whose op a shape's role names (`clk_ops` of `clk_ops.enable`). */
   opsStructs: RegExp | null;
 }
@@ -112,7 +113,7 @@ function compiledRules(): CompiledRules {
     const word = normParams.flatMap((p) => p.match(/[A-Za-z_]\w*/g) ?? []).filter((w) => !C_TYPE_WORDS.has(w)).sort((a, b) => b.length - a.length)[0];
     // A shape of keywords only ("unsigned int") would need every header looked at.
     words.add(word ?? '');
-    return { ...s, normParams, normReturns: s.returns ? normType(s.returns) : null, bodyRes: (s.bodyUses ?? []).map((u) => new RegExp(`\\b${u}\\s*\\(`)) };
+    return { ...s, normParams, normReturns: s.returns ? normType(s.returns) : null, bodyRes: (s.bodyUses ?? []).map((u) => new RegExp(`\\b${u}\\s*\\(`)), word: word ?? '' };
   });
   const opsStructs = new Set(rules.shapes.map((s) => callbackStruct(s.role)).filter((x): x is string => x !== null));
   const alternation = (names: Iterable<string>) => [...names].sort((a, b) => b.length - a.length).map(escapeRe).join('|');
@@ -136,6 +137,8 @@ function callbackStruct(role: FunctionRole): string | null {
   const dot = role.indexOf('.');
   return dot > 0 ? role.slice(0, dot) : null;
 }
+
+const SYNTHETIC_WRAPPER = new RegExp(`\\b${SYNTHETIC_PREFIX}`, 'g');
 
 const C_TYPE_WORDS = new Set(['struct', 'union', 'enum', 'const', 'volatile', 'unsigned', 'signed', 'int', 'long', 'short', 'char', 'void', 'bool']);
 
@@ -304,10 +307,12 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
     };
     if (c.shapeWords) matches(c.shapeWords, (i) => seeDefsAt(lineOf(i)));
     else for (const d of root.descendantsOfType('function_definition')) if (d && once(d)) defs.push(d);
+    // A hunk fragment's wrapper may show a header cut before the distinctive type: always looked at.
+    matches(SYNTHETIC_WRAPPER, (i) => seeDefsAt(lineOf(i)));
     for (const def of defs) {
       const bodyStart = def.childForFieldName('body')?.startIndex ?? def.endIndex;
       const header = text.slice(def.startIndex - base, bodyStart - base + 1);
-      if (c.shapeWord && !c.shapeWord.test(header)) continue;
+      if (c.shapeWord && !c.shapeWord.test(header) && !header.includes(SYNTHETIC_PREFIX)) continue;
       work.push({ start: def.startIndex, end: def.endIndex, sub: 0, run: () => {
         let shape = functionShape(def);
         if (!shape) return;
@@ -317,7 +322,11 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
           // list); the wrapper's own `void` is not the function's. The body is a part of the
           // real one: what it uses is evidence (from_timer() in view), what it lacks is not.
           const name = shape.name.slice(SYNTHETIC_PREFIX.length);
-          shape = { ...shape, name, returns: headerReturnType(header, name) };
+          const sig = headerSignature(header, name);
+          shape = { ...shape, name, returns: sig?.returns ?? null };
+          // git cuts a hunk header at 80 characters and kernel style wraps long parameter lists:
+          // the wrapper then has no parameters, and the header shows the first ones.
+          if (!shape.params.length && sig?.cut && sig.params.length) shape = { ...shape, params: sig.params, cut: true };
         }
         for (const role of matchShapes(shape)) {
           const struct = callbackStruct(role);
@@ -341,8 +350,9 @@ export interface FunctionShape {
   body: string; // body text ('' when not seen)
 }
 
-/** A shape whose body text is read only if a shape asks what the body uses. */
-type LazyShape = Omit<FunctionShape, 'body'> & { body: () => string };
+/** A shape whose body text is read only if a shape asks what the body uses; `cut`: only the first
+ *  parameters are known (a hunk header cut short). */
+type LazyShape = Omit<FunctionShape, 'body'> & { body: () => string; cut?: boolean };
 
 /** Roles implied by a function's signature alone (rules/roles.yaml `shapes`). Also used by checks
  *  in hunk-only mode, where the registration is rarely inside the hunk. */
@@ -358,9 +368,11 @@ function matchShapes(shape: LazyShape): FunctionRole[] {
   for (const s of compiledRules().shapes) {
     params ??= shape.params.map(normType);
     const want = s.normParams;
-    const paramsMatch = s.paramsPrefix
-      ? want.every((w, i) => params![i] === w)
-      : want.length === params.length && want.every((w, i) => params![i] === w);
+    const paramsMatch = shape.cut
+      ? cutParamsMatch(params, s)
+      : s.paramsPrefix
+        ? want.every((w, i) => params![i] === w)
+        : want.length === params.length && want.every((w, i) => params![i] === w);
     if (!paramsMatch) continue;
     if (s.normReturns) {
       returns ??= shape.returns === null ? null : normType(shape.returns.replace(/\b(static|inline|__always_inline|noinline|notrace)\b/g, ''));
@@ -374,6 +386,15 @@ function matchShapes(shape: LazyShape): FunctionRole[] {
     if (!roles.includes(s.role)) roles.push(s.role);
   }
   return roles;
+}
+
+/** The first parameters of a cut-short header fit a shape when they begin its list and either
+ *  name its distinctive type (struct pci_bus for pci_ops) or the shape also wants a name (then the
+ *  name is the evidence, as for a whole header). */
+function cutParamsMatch(seen: readonly string[], s: CompiledRules['shapes'][number]): boolean {
+  if (!s.paramsPrefix && seen.length > s.normParams.length) return false;
+  if (!s.normParams.slice(0, seen.length).every((w, i) => seen[i] === w)) return false;
+  return !!s.nameSuffixes || (!!s.word && seen.some((p) => new RegExp(`\\b${s.word}\\b`).test(p)));
 }
 
 /** A C type's text as shapes compare it: no `const`, single spaces, "struct x *". */
@@ -396,14 +417,22 @@ export function shapeFromHeader(name: string, header: string): FunctionShape | n
   return { name, returns, params, body: '' };
 }
 
-/** The return type git's hunk header gives a wrapped fragment's function, read from the header
- *  comment the engine writes after the wrapper's parameter list (src/engine/units.ts); null when
- *  the header does not show it (a cut-off or continuation line). `header` is the definition's
- *  text up to its body's opening brace. */
-function headerReturnType(header: string, name: string): string | null {
+/** What git's hunk header shows of a wrapped fragment's function, read from the header comment
+ *  the engine writes after the wrapper's parameter list (src/engine/units.ts): the return type
+ *  (null when the header does not show it: a cut-off or continuation line) and, when the header
+ *  is cut before the parameter list closes (`cut`), the parameters it shows in full. `header` is
+ *  the definition's text up to its body's opening brace. */
+function headerSignature(header: string, name: string): { returns: string | null; params: string[]; cut: boolean } | null {
   const m = /^[^{]*?\/\*\s*(.*?)\s*\*\/\s*\{/.exec(header);
   if (!m) return null;
-  return shapeFromHeader(name, m[1]!)?.returns ?? null;
+  const returns = shapeFromHeader(name, m[1]!)?.returns ?? null;
+  const open = new RegExp(`\\b${name}\\s*\\(`).exec(m[1]!);
+  const rest = open ? m[1]!.slice(open.index + open[0].length) : '';
+  const cut = !!open && !/[()]/.test(rest);
+  if (!cut) return { returns, params: [], cut };
+  const pieces = rest.split(',').map((p) => p.trim());
+  if (!/,\s*$/.test(rest)) pieces.pop(); // the last one may be cut in the middle of its type
+  return { returns, params: pieces.filter((p) => p && p !== 'void').map(paramTypeFromDecl), cut };
 }
 
 function paramTypeFromDecl(decl: string): string {

@@ -163,8 +163,8 @@ static void foo_init(struct foo *f) {
   assert.deepEqual(r.foo_gate_on, ['clk_ops.enable']);
   assert.deepEqual(r.foo_gate_off, ['clk_ops.disable']);
   assert.deepEqual(r.foo_gate_state, ['clk_ops.is_enabled']);
-  assert.deepEqual(r.foo_cfg_rd, ['pci_ops.read']);
-  assert.deepEqual(r.foo_cfg_wr, ['pci_ops.write']);
+  assert.deepEqual(r.foo_cfg_rd, ['pci_ops.config']);
+  assert.deepEqual(r.foo_cfg_wr, ['pci_ops.config']);
   assert.deepEqual(r.foo_console_out, ['console.write']);
   assert.equal(r.foo_file_read, undefined, '.read of another struct is no pci_ops.read');
   assert.equal(r.foo_file_write, undefined, '.write of another struct is no console write');
@@ -200,8 +200,8 @@ static const struct clk_ops i2c_clk_ops = { .prepare = i2c_clk_enable };
 static void foo_read_bulk_callback(struct urb *urb) { }
 static void foo_submit(struct urb *urb) { }
 `);
-  assert.deepEqual(r.foo_pcie_rd_conf, ['pci_ops.read']);
-  assert.deepEqual(r.foo_pcie_wr_conf, ['pci_ops.write']);
+  assert.deepEqual(r.foo_pcie_rd_conf, ['pci_ops.config']);
+  assert.deepEqual(r.foo_pcie_wr_conf, ['pci_ops.config']);
   assert.equal(r.foo_read_config, undefined, 'four parameters: a pci_bus_read_config_dword()-like helper');
   assert.deepEqual(r.foo_timer_next, ['clock_event_device.set_next_event']);
   assert.deepEqual(r.foo_timer_shutdown, ['clock_event_device.set_state']);
@@ -237,9 +237,40 @@ static const struct i2c_algorithm foo_i2c_algo = { .xfer = foo_i2c_xfer, .xfer_a
   for (const none of ['foo_fence_wait', 'bar_fence_signaled', 'foo_i2c_xfer', 'foo_i2c_poll_xfer']) assert.equal(r[none], undefined, none);
 });
 
+test('hunk fragments whose header git cut short: the parameters it shows, with the distinctive type or the name', async () => {
+  const r = await roles(`void __lockreview_hunk_foo_pcie_rd_conf(void) /* static int foo_pcie_rd_conf(struct pci_bus *bus, unsigned int devfn, int whe */ {
+	x();
+}
+void __lockreview_hunk_foo_timer_set_next_event(void) /* static int foo_timer_set_next_event(unsigned long delta, */ {
+	x();
+}
+void __lockreview_hunk_foo_arm_delay(void) /* static int foo_arm_delay(unsigned long delta, */ {
+	x();
+}
+void __lockreview_hunk_foo_console_write(void) /* static void foo_console_write(struct console *co, const char *s, */ {
+	x();
+}
+void __lockreview_hunk_foo_pci_setup(void) /* static int foo_pci_setup(struct pci_bus *bus, unsigned int devfn, int where, int size, u32 *val, int x) */ {
+	x();
+}
+void __lockreview_hunk_foo_gpio_irq_set_affinity(void) /* static int foo_gpio_irq_set_affinity(struct irq_data *d, */ {
+	x();
+}
+void __lockreview_hunk_foo_probe(void) /* static int foo_probe(struct platform_device *pdev, */ {
+	x();
+}`);
+  assert.deepEqual(r.foo_pcie_rd_conf, ['pci_ops.config']);
+  assert.deepEqual(r.foo_timer_set_next_event, ['clock_event_device.set_next_event']);
+  assert.equal(r.foo_arm_delay, undefined, 'unsigned long alone is no evidence');
+  assert.deepEqual(r.foo_console_write, ['console.write']);
+  assert.equal(r.foo_pci_setup, undefined, 'a complete header with one parameter more is no pci_ops callback');
+  assert.deepEqual(r.foo_gpio_irq_set_affinity, ['irq-chip']);
+  assert.equal(r.foo_probe, undefined);
+});
+
 test('role contexts: wording and atomicity come from rules/roles.yaml', () => {
   assert.deepEqual(roleContext('net_device_ops.ndo_set_rx_mode'), { atomic: true, onRT: false, text: 'ndo_set_rx_mode callback: runs under netif_addr_lock_bh (spinlock, BHs off)' });
-  assert.equal(roleContext('pci_ops.read')?.onRT, true, 'the raw pci_lock stays a spinning lock on PREEMPT_RT');
+  assert.equal(roleContext('pci_ops.config')?.onRT, true, 'the raw pci_lock stays a spinning lock on PREEMPT_RT');
   assert.equal(roleContext('threaded-irq')?.atomic, false);
   assert.equal(roleContext('no_such_ops.op'), null);
 });

@@ -211,6 +211,18 @@ export const FIX_SHAPES: FixShape[] = [
     'drivers/clocksource/timer-acme.c', 95, 'static int acme_timer_set_next_event(unsigned long delta, struct clock_event_device *evt)',
     ['\tstruct acme_timer *t = to_acme_timer(evt);', '', '@@BUG@@', '\treturn 0;'],
     swap('\twritel(delta, t->base + ACME_TIMER_LOAD);', '\tregmap_write(t->map, ACME_TIMER_LOAD, delta);')),
+  // Kernel style wraps these long parameter lists, and git's hunk header shows only the first line.
+  shape('spinlock_t in a pci_ops .read whose hunk header stops after devfn (wrapped parameters)', 'atomic-sleep-rt-only',
+    'drivers/pci/controller/pcie-acme-host.c', 212, 'static int acme_host_rd_conf(struct pci_bus *bus, unsigned int devfn,',
+    ['\tstruct acme_host *host = bus->sysdata;', '\tunsigned long flags;', '', '@@BUG@@', '\treturn PCIBIOS_SUCCESSFUL;'],
+    {
+      bug: ['-\traw_spin_lock_irqsave(&host->lock, flags);', '+\tspin_lock_irqsave(&host->lock, flags);', ' \t*val = acme_host_cfg_read(host, bus->number, devfn, where, size);', '-\traw_spin_unlock_irqrestore(&host->lock, flags);', '+\tspin_unlock_irqrestore(&host->lock, flags);'],
+      fix: [' \traw_spin_lock_irqsave(&host->lock, flags);', ' \t*val = acme_host_cfg_read(host, bus->number, devfn, where, size);', ' \traw_spin_unlock_irqrestore(&host->lock, flags);'],
+    }),
+  shape('msleep -> udelay in a set_next_event whose hunk header stops after the first parameter', 'atomic-sleep-in-atomic',
+    'drivers/clocksource/timer-acme-lp.c', 130, 'static int acme_lp_set_next_event(unsigned long delta,',
+    ['\tstruct acme_lp *lp = to_acme_lp(evt);', '', '\twritel(0, lp->base + ACME_LP_CTRL);', '@@BUG@@', '\twritel(delta, lp->base + ACME_LP_LOAD);', '\treturn 0;'],
+    swap('\tudelay(ACME_LP_SETTLE_US);', '\tmsleep(1);')),
   shape('mutex instead of a spinlock in a console .write (printk calls it with IRQs off)', 'atomic-sleep-in-atomic',
     'drivers/tty/serial/acme_uart.c', 700, 'static void acme_console_write(struct console *co, const char *s, unsigned int count)',
     ['\tstruct acme_uart *au = acme_ports[co->index];', '', '@@BUG@@'],
