@@ -166,7 +166,7 @@ async function parent() {
     ];
     writeFileSync(outFile, renderSleepDb(db.entries, header));
     const fns = facts.reduce((n, f) => n + f.definitions.length, 0);
-    console.error(`${facts.length} files (${failed.length} failed), ${fns} function definitions; phase 1 ${((phase1Done - started) / 1000).toFixed(0)} s, total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.error(`${facts.length} files (${failed.length} failed), ${fns} function definitions; phase 1 ${saved ? 'reused' : `${((phase1Done - started) / 1000).toFixed(0)} s`}, total ${((Date.now() - started) / 1000).toFixed(0)} s`);
     console.error(`${db.entries.length} entries (${JSON.stringify(byRound)} by round), ${db.rounds} rounds; excluded: ${JSON.stringify(db.excluded)}`);
     for (const f of failed.slice(0, 10)) console.error(`  failed: ${f}`);
     console.error(`wrote ${relative(process.cwd(), outFile)}`);

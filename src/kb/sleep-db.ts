@@ -15,7 +15,7 @@
 //     parameter, or a mask forwarded to an allocator), and the other functions it calls on its
 //     straight path (for the cross-file rounds). Also the file's EXPORT_SYMBOL*() names.
 //  2. Over all files (buildSleepDb): a name is a candidate when some non-static definition in a .c
-//     file, or a static inline one in a public header (include/, arch/x86/include/), exists and the
+//     file, or a static one (static inline in practice) in a public header (include/, arch/x86/include/), exists and the
 //     name is exported or named in a public header. Then rounds to a fixpoint: a definition that
 //     does not sleep by itself sleeps when a straight-path call reaches a function already in the
 //     database (a function of its own file first, else the database's entry of that name).
@@ -51,7 +51,6 @@ export interface SleepDbDefinition {
   name: string;
   line: number;
   isStatic: boolean;
-  isInline: boolean;
   /** First sleeping chain on the straight path (the summary's maySleep), or null. */
   sleep: string[] | null;
   /** Sleeping depends on a gfp mask: a gfp_t parameter, or a mask forwarded to an allocator. */
@@ -184,7 +183,6 @@ export async function fileSleepFacts(file: string, text: string, kb: KnowledgeBa
         name: fn.name,
         line: fn.startLine,
         isStatic: classes.has('static'),
-        isInline: classes.has('inline') || /\binline\b/.test(fn.node.text.slice(0, fn.node.text.indexOf(fn.name))),
         sleep,
         gfp: gfpTyped || (isSleepSummary(s) && s.gfpParam != null),
         calls: straightCallees(fn, kb),
