@@ -15,10 +15,11 @@
 //     parameter, or a mask forwarded to an allocator), and the other functions it calls on its
 //     straight path (for the cross-file rounds). Also the file's EXPORT_SYMBOL*() names.
 //  2. Over all files (buildSleepDb): a name is a candidate when some non-static definition in a .c
-//     file, or a static one (static inline in practice) in a public header (include/, arch/x86/include/), exists and the
-//     name is exported or named in a public header. Then rounds to a fixpoint: a definition that
-//     does not sleep by itself sleeps when a straight-path call reaches a function already in the
-//     database (a function of its own file first, else the database's entry of that name).
+//     file, or a static one (static inline in practice) in a public header (include/,
+//     arch/x86/include/), exists and the name is exported or named in a public header. Then
+//     rounds to a fixpoint: a definition that does not sleep by itself sleeps when a straight-path
+//     call reaches a function already in the database (a function of its own file first, else the
+//     database's entry of that name).
 //
 // What is left out, and why:
 //  - names the hand-written rules already know (primitives and wrappers): those win;
