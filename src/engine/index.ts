@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { addedLines, hunkUnits, isCFile, wholeFileUnit } from './units.js';
 import { modelUnit, type ParsedUnit } from './models.js';
 import { computeSummaries } from './summaries.js';
+import { preferDefinitionsOverGenerated } from './generated-facts.js';
 import { FindingSink, runChecks } from './runner.js';
 import { analyzeFilesInThreads, scanThreadCount } from './scan-workers.js';
 import type { ExtraFacts } from '../config/index.js';
@@ -53,14 +54,15 @@ export async function analyzeUnits(units: AnalysisUnit[], kb: KnowledgeBase, che
       if (key != null) byContent.set(key, p);
       functions.push(...p.functions);
     }
+    const facts = preferDefinitionsOverGenerated(functions, kb);
     let summaries;
     try {
-      summaries = computeSummaries(functions, kb);
+      summaries = computeSummaries(functions, facts);
     } catch (e) {
       notes.push(`summaries failed: ${(e as Error).message}`);
       summaries = new Map();
     }
-    runChecks({ checks, kb, functions, summaries, sink, notes });
+    runChecks({ checks, kb: facts, functions, summaries, sink, notes });
     return { sink, functions };
   } finally {
     for (const p of parsed) p.tree.delete();
