@@ -80,7 +80,10 @@ export const waitWithoutAcquire: Check = {
     const waits = (fn: FunctionModel, loop: SyntaxNode): boolean => {
       const body = loop.childForFieldName('body');
       if (body && (body.type === 'expression_statement' ? body.text.trim() === ';' : body.type === 'compound_statement' && body.namedChildren.every((c) => !c || c.type === 'comment'))) return true;
-      return fn.events.some((e) => e.kind === 'call' && within(e, loop) && (e.primitive?.sleeps || e.primitive?.op === 'sleep' || SPIN_OR_SLEEP.test(e.callee)));
+      // Waiting means a delay or scheduling primitive from the hand-written rules; a function the
+      // generated sleep table lists (family sleep-db: it sleeps somewhere inside, like a USB
+      // transfer) does not make a polling loop a wait for a hand-over.
+      return fn.events.some((e) => e.kind === 'call' && within(e, loop) && ((e.primitive?.family !== 'sleep-db' && (e.primitive?.sleeps || e.primitive?.op === 'sleep')) || SPIN_OR_SLEEP.test(e.callee)));
     };
 
     function loadEvidence(fn: FunctionModel, c: SyntaxNode): { read: string; plain: boolean } | null {
