@@ -23,6 +23,7 @@
 // inside callees (`if (gfpflags_allow_blocking(gfp))`) counts as sleeping; a hard-IRQ handler whose
 // registration is not in the patch (its signature is a threaded handler's too); callbacks atomic
 // only on some paths (uart_ops.tx_empty, ndo_get_stats64) or of ops structs roles.yaml does not list.
+import { GENERATED_SLEEP_FAMILY } from '../../engine/generated-facts.js';
 import type { Check, FunctionModel, FunctionRole } from '../../engine/types.js';
 import { detectRoles, rolesFromShape } from '../../engine/roles.js';
 import { atomicReasons, callText, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
@@ -60,11 +61,15 @@ export const sleepInAtomic: Check = {
         reported.add(key);
         const why = at.reason.line != null ? `${at.reason.text} (line ${at.reason.line})` : at.reason.text;
         const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
+        // A function known from the generated sleep table: say where it sleeps in the release the
+        // table was built from, since its definition is not in the patch.
+        const sleeper = ctx.kb.primitive(site.chain[site.chain.length - 1]!);
+        const where = sleeper?.family === GENERATED_SLEEP_FAMILY && sleeper.doc ? ` (Linux 6.12, ${sleeper.doc})` : '';
         ctx.report({
           unit: at.unit,
           fn,
           line: at.line,
-          message: `${site.chain[site.chain.length - 1]}() may sleep${via}, but ${fn.name}() is in atomic context here: ${why}.${ev.line !== at.line ? ` The sleeping call is ${callText(ev)} at line ${ev.line}.` : ''}`,
+          message: `${site.chain[site.chain.length - 1]}() may sleep${where}${via}, but ${fn.name}() is in atomic context here: ${why}.${ev.line !== at.line ? ` The sleeping call is ${callText(ev)} at line ${ev.line}.` : ''}`,
           key: `${fn.name}:${site.chain[site.chain.length - 1]}`,
           reproduction: sleepReproduction({ fn, ev, site, reason: at.reason, rtOnly: false }),
         });
