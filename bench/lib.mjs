@@ -52,11 +52,31 @@ export function peakRssMb(cmd, args, opts = {}) {
   return Number.isFinite(kb) ? kb / 1024 : null;
 }
 
-/** The corpus messages as patch mails (the bug-carrying positives are the fixes reversed by
- *  score.mjs; for timing, the messages as posted are the same amount of work). */
+/** The distinct corpus messages and the examples' patch mails (cover letters left out)
+ *  (the bug-carrying positives are the fixes reversed by score.mjs; for timing, the messages as
+ *  posted are the same amount of work). */
 export function corpusMessages() {
   const dir = join(SHARED, 'corpus');
-  return readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => readFileSync(join(dir, f), 'latin1'));
+  const corpus = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => readFileSync(join(dir, f), 'latin1'));
+  const examplesDir = join(ROOT, 'examples');
+  const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.mbox')).sort().flatMap((f) =>
+    readFileSync(join(examplesDir, f), 'latin1')
+      .split(/^(?=From \S+ Mon Sep 17 00:00:00 2001$)/m)
+      .filter((m) => /^diff --git /m.test(m)),
+  );
+  // A corpus pair (the fix and its reversal) is one message posted once: keep one copy.
+  return [...new Set([...corpus, ...examples])];
+}
+
+/** `copy` > 0: the message's diff names its files under copy<N>/, so that a series that repeats
+ *  a message still holds distinct patches (lockreview analyses a unit that repeats an earlier one,
+ *  e.g. v1 and v2 of a patch in one thread, once; the benchmark must not profit from that). */
+function relocate(raw, copy) {
+  if (!copy) return raw;
+  const dir = `copy${copy}/`;
+  return raw
+    .replace(/^diff --git a\/(\S+) b\/(\S+)$/gm, `diff --git a/${dir}$1 b/${dir}$2`)
+    .replace(/^(---|\+\+\+) ([ab])\/(\S+)/gm, `$1 $2/${dir}$3`);
 }
 
 /** A threaded n-patch mbox: corpus messages re-subjected as [PATCH i/n], repeated as needed. */
@@ -66,7 +86,7 @@ export function buildSeriesMbox(n, name) {
   const cover = `From lockreview-bench Mon Sep 17 00:00:00 2001\nFrom: Bench <bench@example.org>\nSubject: [PATCH 0/${n}] bench series\nMessage-ID: <bench-${n}-0@example.org>\nDate: Sun, 22 Nov 2026 00:00:00 +0000\n\nA series assembled from the corpus for benchmarking.\n\n`;
   const parts = [cover];
   for (let i = 1; i <= n; i++) {
-    const raw = msgs[(i - 1) % msgs.length].replace(/\r\n/g, '\n');
+    const raw = relocate(msgs[(i - 1) % msgs.length].replace(/\r\n/g, '\n'), Math.floor((i - 1) / msgs.length));
     const split = raw.indexOf('\n\n');
     let head = raw.slice(0, split);
     const body = raw.slice(split + 2);
