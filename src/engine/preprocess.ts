@@ -4,7 +4,8 @@
 //    are blanked with spaces;
 //  - iterator macros used as loop heads (list_for_each_entry(...) { ... }, for_each_cpu(c) stmt)
 //    become `while (list_for_each_entry(...))`, so the body parses as a loop body and the walker
-//    sees a loop whose condition is the iterator call;
+//    sees a loop whose condition is the iterator call; the do_each_* / while_each_* pairs of the
+//    task lists become `while (...)` heads too (`} while_each_thread(g, t);` is a do-while's end);
 //  - scoped_guard(...) { ... } / scoped_cond_guard(...) { ... } become `if (scoped_guard(...))`;
 //    the walker holds the guard's lock inside that block only.
 
@@ -28,6 +29,11 @@ const blankCallRe = new RegExp(`\\b(?:${BLANK_CALLS.join('|')})\\s*\\(`, 'g');
 /** Loop-head macros: list_for_each_entry, hlist_for_each_entry_rcu, for_each_online_cpu, idr_for_each_entry,
  *  xa_for_each, kvm_for_each_vcpu, rbtree_postorder_for_each_entry_safe, ... */
 const LOOP_MACRO = /^(?:\w*_)?for_each(?:_\w+)?$|^for_each\w*$|^\w+_foreach\w*$/;
+/** The do/while iterator pairs of the task lists: `do_each_pid_task(pid, type, t) { ... }
+ *  while_each_pid_task(pid, type, t);` and `do { ... } while_each_thread(g, t);`. The closing
+ *  macro stands where C wants `while (cond)`: left alone, tree-sitter loses the rest of the
+ *  function (and merges the next one into it). */
+const DO_WHILE_MACRO = /^(?:do|while)_each_\w+$/;
 const SCOPED = /^(?:scoped_guard|scoped_cond_guard)$/;
 
 const spaces = (s: string) => s.replace(/[^\n]/g, ' ');
@@ -74,7 +80,8 @@ function rewriteStatementMacros(text: string): string {
   const edits: Array<{ at: number; end: number; kind: 'while' | 'if'; args: string }> = [];
   for (let m; (m = re.exec(text)); ) {
     const name = m[2]!;
-    const isLoop = LOOP_MACRO.test(name);
+    const isDoWhile = DO_WHILE_MACRO.test(name);
+    const isLoop = isDoWhile || LOOP_MACRO.test(name);
     const isScoped = SCOPED.test(name);
     if (!isLoop && !isScoped) continue;
     const nameAt = m.index + m[0].lastIndexOf(name);
@@ -85,7 +92,7 @@ function rewriteStatementMacros(text: string): string {
     const end = matchParen(text, open);
     if (end < 0) continue;
     const next = /\S/.exec(text.slice(end));
-    if (!next || next[0] === ';' || next[0] === ')' || next[0] === ',') continue;
+    if (!next || (next[0] === ';' && !name.startsWith('while_each_')) || next[0] === ')' || next[0] === ',') continue;
     edits.push({ at: nameAt, end, kind: isLoop ? 'while' : 'if', args: text.slice(open, end) });
     re.lastIndex = open + 1;
   }

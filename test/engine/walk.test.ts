@@ -83,3 +83,40 @@ test('a hunk that starts mid-function is wrapped in a function named from the hu
   assert.equal(w.changed, true);
   assert.deepEqual(held(w), ['x->lock:spinlock']);
 });
+
+test('the task-list do/while iterator pairs keep the function whole (the next function is its own)', async () => {
+  const r = recorder();
+  await runChecksOnSource(
+    `int attach(struct task_struct *leader, bool threadgroup)
+{
+	spin_lock_irq(&css_set_lock);
+	rcu_read_lock();
+	task = leader;
+	do {
+		add_src(task);
+		if (!threadgroup)
+			break;
+	} while_each_thread(leader, task);
+	rcu_read_unlock();
+	spin_unlock_irq(&css_set_lock);
+	return 0;
+}
+
+int kill_group(struct pid *pgrp)
+{
+	read_lock(&tasklist_lock);
+	do_each_pid_task(pgrp, PIDTYPE_PGID, p) {
+		kill_one(p);
+	} while_each_pid_task(pgrp, PIDTYPE_PGID, p);
+	read_unlock(&tasklist_lock);
+	next_step();
+	return 0;
+}`,
+    { checks: [r.check] },
+  );
+  assert.deepEqual(r.fns.map((f) => [f.name, f.startLine, f.endLine]), [['attach', 1, 14], ['kill_group', 16, 25]]);
+  assert.deepEqual(held(call(r.events, 'add_src')), ['css_set_lock:spinlock']);
+  assert.deepEqual(held(call(r.events, 'kill_one')), ['tasklist_lock:rwlock']);
+  assert.equal(call(r.events, 'kill_one').loops.length, 1);
+  assert.deepEqual(held(call(r.events, 'next_step')), []);
+});
