@@ -93,7 +93,11 @@ function sleepTableLookup(tables: readonly string[]): { get(name: string): Primi
   const made = new Map<string, Primitive | null>();
   const toPrimitive = (name: string, rest: string): Primitive => {
     const [file, ...chain] = rest.split(' ');
-    return { name, family: 'sleep-db', op: 'sleep', ordering: 'none', sleeps: true, doc: `${file}: -> ${chain.map((c) => (c.endsWith(')') ? c : `${c}()`)).join(' -> ')}` };
+    // `name file @rt callee...`: sleeps only on PREEMPT_RT (schema.ts SLEEP_TABLE_LINE).
+    const rtOnly = chain[0] === '@rt';
+    if (rtOnly) chain.shift();
+    const doc = `${file}:${rtOnly ? ' on PREEMPT_RT' : ''} -> ${chain.map((c) => (c.endsWith(')') ? c : `${c}()`)).join(' -> ')}`;
+    return rtOnly ? { name, family: 'sleep-db', op: 'sleep', ordering: 'none', sleepsOnRT: true, doc } : { name, family: 'sleep-db', op: 'sleep', ordering: 'none', sleeps: true, doc };
   };
   const get = (name: string): Primitive | undefined => {
     if (!tables.length) return undefined;

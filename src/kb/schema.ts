@@ -54,15 +54,16 @@ export const fieldTypeSchema = z.strictObject({
 
 /** A generated table of functions that sleep (rules/primitives/sleep-6.12-generated.yaml): one line
  *  per function, `name file callee...` (the chain of calls to the sleeping primitive; a cleanup
- *  guard is written `guard(mutex)`), sorted by name. Thousands of lines as primitives would cost
+ *  guard is written `guard(mutex)`), or `name file @rt callee...` for a function that sleeps only
+ *  on PREEMPT_RT (its chain ends in a spinlock_t/rwlock_t/local_lock_t), sorted by name. Thousands of lines as primitives would cost
  *  every check's start-up ~20 ms; as one sorted string they cost a few ms, and src/kb/index.ts
  *  makes a line a primitive only when a call asks for its name. */
-export const SLEEP_TABLE_LINE = /^[A-Za-z_]\w* [\w./+,-]+(?: [A-Za-z_][\w()]*)+$/;
+export const SLEEP_TABLE_LINE = /^[A-Za-z_]\w* [\w./+,-]+(?: @rt)?(?: [A-Za-z_][\w()]*)+$/;
 export const sleepTableSchema = z.strictObject({
   lines: z.string().superRefine((text, ctx) => {
     const lines = text.split('\n');
     const bad = lines.findIndex((l) => l !== '' && !SLEEP_TABLE_LINE.test(l));
-    if (bad >= 0) ctx.addIssue({ code: 'custom', message: `line ${bad + 1} is not "name file callee...": ${lines[bad]}` });
+    if (bad >= 0) ctx.addIssue({ code: 'custom', message: `line ${bad + 1} is not "name file [@rt] callee...": ${lines[bad]}` });
     // Sorted by name (JavaScript string order): src/kb/index.ts finds a name by binary search.
     const names = lines.filter(Boolean).map((l) => l.slice(0, l.indexOf(' ')));
     const unsorted = names.findIndex((n, i) => i > 0 && !(names[i - 1]! < n));

@@ -60,6 +60,12 @@ export interface SleepDbDefinition {
   calls: string[];
   /** The summary enters or waits for SRCU (srcuReadSides / srcuSyncs, own file, MAX_DEPTH deep). */
   srcu: boolean;
+  /** First chain on the straight path that sleeps only on PREEMPT_RT (the summary's maySleepOnRT:
+   *  a spinlock_t, rwlock_t or local_lock_t taken), or null. Older facts files lack it. */
+  sleepRT?: string[] | null;
+  /** The body tests CONFIG_PREEMPT_RT (the summaries give such a function no RT facts, and the
+   *  cross-file rounds must not give it any either). */
+  rtAware?: boolean;
 }
 
 export interface SleepDbFileFacts {
@@ -76,6 +82,9 @@ export interface SleepDbEntry {
   chain: string[];
   /** 0: sleeps by the file's own summaries; n: through database entries found in round n. */
   round: number;
+  /** Sleeps only on PREEMPT_RT: the chain ends in a spinlock_t/rwlock_t/local_lock_t (or a
+   *  sleepsOnRT primitive), and no definition was found to sleep on every config. */
+  rtOnly?: boolean;
 }
 
 export interface SleepDbResult {
@@ -83,6 +92,8 @@ export interface SleepDbResult {
   /** How many names each exclusion removed (for the generator's report). */
   excluded: Record<string, number>;
   rounds: number;
+  /** Rounds of the PREEMPT_RT-only pass. */
+  rtRounds: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,12 +185,13 @@ export async function fileSleepFacts(file: string, text: string, kb: KnowledgeBa
       const s = first.get(fn.name) === fn ? summaries.get(fn.name) : computeSummaries(fns.filter((f) => f.name !== fn.name || f === fn), kb).get(fn.name);
       const classes = storageClasses(fn);
       const gfpTyped = [...fn.params.values()].some((t) => /\bgfp_t\b/.test(t));
-      let sleep = s?.maySleep?.chain ?? null;
-      if (sleep && s?.maySleep) {
-        const line = s.maySleep.line;
-        const ev = fn.events.find((e) => e.kind === 'call' && e.line === line && e.callee === sleep![0]);
-        if (ev && underPreprocessorBranch(ev.node, fn)) sleep = null;
-      }
+      // A sleeping call inside an #if block of the body is one configuration's: it does not count.
+      const unconditional = (fact: { chain: string[]; line: number } | null | undefined): string[] | null => {
+        if (!fact) return null;
+        const ev = fn.events.find((e) => e.kind === 'call' && e.line === fact.line && e.callee === fact.chain[0]);
+        return ev && underPreprocessorBranch(ev.node, fn) ? null : fact.chain;
+      };
+      const sleep = unconditional(s?.maySleep);
       definitions.push({
         name: fn.name,
         line: fn.startLine,
@@ -188,6 +200,8 @@ export async function fileSleepFacts(file: string, text: string, kb: KnowledgeBa
         gfp: gfpTyped || (isSleepSummary(s) && s.gfpParam != null),
         calls: straightCallees(fn, kb),
         srcu: !!s && (s.srcuReadSides.length > 0 || s.srcuSyncs.length > 0),
+        sleepRT: unconditional(s?.maySleepOnRT),
+        rtAware: /\bCONFIG_PREEMPT_RT\b/.test(fn.node.text),
       });
     }
     return { file, definitions, exported };
@@ -310,19 +324,67 @@ export function buildSleepDb(files: readonly SleepDbFileFacts[], opts: BuildOpti
     if (settle(round) === 0 && !grew) break;
   }
 
+  // PREEMPT_RT-only pass, over the names that do not sleep on every config: the same candidates
+  // and rounds, with the summaries' maySleepOnRT as round 0. A definition that sleeps always counts
+  // as sleeping on RT (a name whose .c definitions split into "always" and "RT only" sleeps on RT
+  // whatever the configuration). A function that tests CONFIG_PREEMPT_RT was written with RT in
+  // mind (the summaries give it no RT facts): it gets none here either, nor does its name.
+  const rtSleeping = new Map<string, SleepDbEntry>();
+  const rtChain = new Map<Def, { chain: string[]; round: number }>();
+  for (const defs of defsByName.values()) for (const d of defs) if (!defChain.has(d) && d.sleepRT && !d.gfp && !d.rtAware) rtChain.set(d, { chain: d.sleepRT, round: 0 });
+  const onRT = (d: Def) => rtChain.get(d) ?? defChain.get(d);
+  const settleRT = (r: number) => {
+    let added = 0;
+    for (const [name, defs] of candidates) {
+      if (sleeping.has(name) || rtSleeping.has(name)) continue;
+      const cFiles = defs.filter((d) => d.file.endsWith('.c'));
+      const decisive = cFiles.length ? cFiles : defs;
+      if (decisive.some((d) => d.rtAware) || !decisive.every((d) => onRT(d))) continue;
+      const pick = defs.find((d) => d.file.endsWith('.c') && rtChain.has(d)) ?? defs.find((d) => rtChain.has(d));
+      if (!pick) continue;
+      const fact = rtChain.get(pick)!;
+      rtSleeping.set(name, { name, file: pick.file, chain: fact.chain, round: Math.max(r, fact.round), rtOnly: true });
+      added++;
+    }
+    return added;
+  };
+  settleRT(0);
+  let rtRound = 0;
+  while (rtRound < maxRounds) {
+    rtRound++;
+    let grew = false;
+    for (const local of localDefs.values()) {
+      for (const d of local.values()) {
+        if (defChain.has(d) || rtChain.has(d) || d.gfp || d.rtAware) continue;
+        for (const callee of d.calls) {
+          if (callee === d.name) continue;
+          const own = local.get(callee);
+          const fact = own ? rtChain.get(own) : rtSleeping.get(callee);
+          if (!fact || fact.round >= rtRound) continue;
+          rtChain.set(d, { chain: [callee, ...fact.chain], round: rtRound });
+          grew = true;
+          break;
+        }
+      }
+    }
+    if (settleRT(rtRound) === 0 && !grew) break;
+  }
+
   // Names that some non-static definition shows but that never settled: disagreeing definitions.
   for (const [name, defs] of candidates) {
-    if (sleeping.has(name)) continue;
+    if (sleeping.has(name) || rtSleeping.has(name)) continue;
     if (defs.some((d) => defChain.has(d))) exclude('definitions disagree');
+    else if (defs.some((d) => rtChain.has(d))) exclude('definitions disagree (PREEMPT_RT only)');
+    else if (defs.some((d) => d.rtAware)) exclude('tests CONFIG_PREEMPT_RT (no PREEMPT_RT facts)');
   }
-  const entries = [...sleeping.values()]
+  const entries = [...sleeping.values(), ...rtSleeping.values()]
     .filter((e) => {
       if (!candidates.get(e.name)!.some((d) => d.srcu)) return true;
-      exclude('SRCU facts in its own file');
+      exclude(e.rtOnly ? 'SRCU facts in its own file (PREEMPT_RT only)' : 'SRCU facts in its own file');
       return false;
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { entries, excluded, rounds: round };
+  return { entries, excluded, rounds: round, rtRounds: rtRound };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,17 +392,21 @@ export function buildSleepDb(files: readonly SleepDbFileFacts[], opts: BuildOpti
 
 /** The database entry's one-line doc: where the function is and what it reaches. */
 export function entryDoc(e: SleepDbEntry): string {
-  return `${e.file}: -> ${e.chain.map((c) => (c.endsWith(')') ? c : `${c}()`)).join(' -> ')}`;
+  return `${e.file}:${e.rtOnly ? ' on PREEMPT_RT' : ''} -> ${e.chain.map((c) => (c.endsWith(')') ? c : `${c}()`)).join(' -> ')}`;
 }
 
+/** The token between the file and the chain of a line that sleeps only on PREEMPT_RT. */
+export const SLEEP_TABLE_RT_MARK = '@rt';
+
 /** The rules file text: a header, then the compact sleep table (src/kb/schema.ts sleepTableSchema),
- *  one `name file callee...` line per function, sorted by name. The knowledge base turns a line
- *  into a sleeping primitive whose doc is entryDoc(). */
+ *  one `name file callee...` line per function (`name file @rt callee...` when it sleeps only on
+ *  PREEMPT_RT), sorted by name. The knowledge base turns a line into a sleeping (or sleepsOnRT)
+ *  primitive whose doc is entryDoc(). */
 export function renderSleepDb(entries: readonly SleepDbEntry[], header: readonly string[]): string {
   const lines = header.map((h) => (h ? `# ${h}` : '#'));
   lines.push('sleepTable:', '  lines: |');
   for (const e of entries) {
-    const line = [e.name, e.file, ...e.chain].join(' ');
+    const line = [e.name, e.file, ...(e.rtOnly ? [SLEEP_TABLE_RT_MARK] : []), ...e.chain].join(' ');
     if (!SLEEP_TABLE_LINE.test(line)) throw new Error(`cannot write a sleep table line for ${e.name}: ${line}`);
     lines.push(`    ${line}`);
   }

@@ -143,6 +143,74 @@ static inline void qux_sync(struct qux *q)
 void qux_sync(struct qux *q);
 #endif
 `,
+  // PREEMPT_RT only: a spinlock_t is a sleeping lock there.
+  'drivers/rtx/rtx.c': `
+static DEFINE_SPINLOCK(rtx_lock);
+static DEFINE_MUTEX(rtx_mutex);
+
+void rtx_update(struct rtx *r)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&rtx_lock, flags);
+	r->val++;
+	spin_unlock_irqrestore(&rtx_lock, flags);
+}
+EXPORT_SYMBOL_GPL(rtx_update);
+
+void rtx_update_slow(struct rtx *r)
+{
+	spin_lock(&rtx_lock);
+	r->val++;
+	spin_unlock(&rtx_lock);
+	mutex_lock(&rtx_mutex);
+	r->val++;
+	mutex_unlock(&rtx_mutex);
+}
+EXPORT_SYMBOL_GPL(rtx_update_slow);
+
+void rtx_update_rt_aware(struct rtx *r)
+{
+#ifndef CONFIG_PREEMPT_RT
+	r->fast = 1;
+#endif
+	spin_lock(&rtx_lock);
+	r->val++;
+	spin_unlock(&rtx_lock);
+}
+EXPORT_SYMBOL_GPL(rtx_update_rt_aware);
+
+void rtx_update_raw(struct rtx *r)
+{
+	raw_spin_lock(&r->raw_lock);
+	r->val++;
+	raw_spin_unlock(&r->raw_lock);
+}
+EXPORT_SYMBOL_GPL(rtx_update_raw);
+`,
+  'drivers/rty/rty.c': `
+void rty_poke(struct rty *y)
+{
+	y->n = 1;
+	rtx_update(y->x);
+}
+EXPORT_SYMBOL(rty_poke);
+
+void rty_poke_and_wait(struct rty *y)
+{
+	rtx_update(y->x);
+	msleep(1);
+}
+EXPORT_SYMBOL(rty_poke_and_wait);
+
+void rty_poke_aware(struct rty *y)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		y->n = 0;
+	rtx_update(y->x);
+}
+EXPORT_SYMBOL(rty_poke_aware);
+`,
   // qux_sync: a real definition that sleeps, with a no-op stub in the header for !CONFIG_QUX.
   'drivers/qux/sync.c': `
 void qux_sync(struct qux *q)
@@ -210,6 +278,35 @@ test('cross-file rounds: a straight-path call to an entry makes an entry, with t
     { known: (await baseKnowledgeBase()).known, declaredInHeaders: new Set(['foo_sleeps']), maxRounds: 0 },
   );
   assert.ok(!limited.entries.some((e) => e.name === 'bar_reset'), 'round 0 alone has only the files\' own facts');
+});
+
+test('PREEMPT_RT only: a spinlock_t taker is an RT entry; one that also sleeps always is plain; an RT-aware one is left out', async () => {
+  const db = await generate();
+  const names = new Map(db.entries.map((e) => [e.name, e]));
+  assert.deepEqual(names.get('rtx_update'), { name: 'rtx_update', file: 'drivers/rtx/rtx.c', chain: ['spin_lock_irqsave'], round: 0, rtOnly: true });
+  // A mutex after the spinlock: it sleeps on every config, a plain entry.
+  assert.deepEqual(names.get('rtx_update_slow')?.chain, ['mutex_lock']);
+  assert.equal(names.get('rtx_update_slow')?.rtOnly, undefined);
+  assert.ok(!names.has('rtx_update_rt_aware'), 'tests CONFIG_PREEMPT_RT: written with RT in mind');
+  assert.ok(!names.has('rtx_update_raw'), 'a raw_spinlock_t does not sleep on RT');
+  // Cross-file: a straight-path call to an RT entry makes an RT entry, unless the caller sleeps anyway.
+  assert.deepEqual(names.get('rty_poke'), { name: 'rty_poke', file: 'drivers/rty/rty.c', chain: ['rtx_update', 'spin_lock_irqsave'], round: 1, rtOnly: true });
+  assert.deepEqual(names.get('rty_poke_and_wait')?.chain, ['msleep']);
+  assert.equal(names.get('rty_poke_and_wait')?.rtOnly, undefined);
+  assert.ok(!names.has('rty_poke_aware'), 'tests CONFIG_PREEMPT_RT');
+  // The line form and what the knowledge base makes of it.
+  const text = renderSleepDb(db.entries, ['test header']);
+  assert.match(text, /^ {4}rtx_update drivers\/rtx\/rtx\.c @rt spin_lock_irqsave$/m);
+  assert.match(text, /^ {4}rtx_update_slow drivers\/rtx\/rtx\.c mutex_lock$/m);
+  const kb = buildKnowledgeBase([parseRulesText('rules/primitives/test.yaml', text)]);
+  const p = kb.primitive('rty_poke');
+  assert.equal(p?.sleepsOnRT, true);
+  assert.equal(p?.sleeps, undefined);
+  assert.equal(p?.family, 'sleep-db');
+  assert.equal(p?.doc, 'drivers/rty/rty.c: on PREEMPT_RT -> rtx_update() -> spin_lock_irqsave()');
+  assert.equal(p?.doc, entryDoc(names.get('rty_poke')!));
+  assert.equal(kb.primitive('rtx_update_slow')?.sleeps, true);
+  assert.equal(kb.primitive('rtx_update_slow')?.sleepsOnRT, undefined);
 });
 
 test('the rendered file validates as rules and loads as sleeping primitives', async () => {
