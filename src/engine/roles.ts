@@ -171,13 +171,38 @@ function escapeRe(s: string): string {
  *  a node object for each cost more than the rest of role detection. The nodes are then handled in
  *  the order of a pre-order walk, so that a function's roles come in the order the walk met them. */
 export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
+  return scanRoles(root, true).roles;
+}
+
+/** Where a unit registers a function for a role: a registration call, a callback field's
+ *  initialiser or assignment, a registration macro. `fromRow`..`toRow` are the 0-based rows of the
+ *  parsed text the registration spans (a call from its name to the callback argument). */
+export interface RoleRegistration {
+  fn: string;
+  role: FunctionRole;
+  fromRow: number;
+  toRow: number;
+}
+
+/** The registrations of a unit (or of the part of it under `root`), without the roles signatures
+ *  give, and the functions it puts into an ops struct a shape's role belongs to (struct name ->
+ *  functions: `.prepare = foo_enable` in a clk_ops says foo_enable is no .enable, whatever its
+ *  name). Checks read them across the hunks of one file: which line made a function atomic. */
+export function detectRegistrations(root: SyntaxNode): { sites: RoleRegistration[]; inOpsStruct: ReadonlyMap<string, ReadonlySet<string>> } {
+  const { sites, inOpsStruct } = scanRoles(root, false);
+  return { sites, inOpsStruct };
+}
+
+function scanRoles(root: SyntaxNode, withShapes: boolean): { roles: Map<string, FunctionRole[]>; sites: RoleRegistration[]; inOpsStruct: Map<string, Set<string>> } {
   const c = compiledRules();
   const out = new Map<string, FunctionRole[]>();
-  const add = (fn: string | null, role: FunctionRole) => {
+  const sites: RoleRegistration[] = [];
+  const add = (fn: string | null, role: FunctionRole, at?: { from: SyntaxNode; to: SyntaxNode }) => {
     if (!fn || !/^[A-Za-z_]\w*$/.test(fn) || fn === 'NULL') return;
     const list = out.get(fn) ?? [];
     if (!list.includes(role)) list.push(role);
     out.set(fn, list);
+    if (at) sites.push({ fn, role, fromRow: at.from.startPosition.row, toRow: at.to.endPosition.row });
   };
   const fieldRole = (structName: string | null, field: string): FunctionRole | null => {
     for (const s of c.rules.structFields) {
@@ -222,7 +247,7 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
       if (!list || !once(p)) return;
       work.push({ start: p.startIndex, end: p.endIndex, sub: 0, run: () => {
         const args = p.childForFieldName('arguments')?.namedChildren.filter(isNode) ?? [];
-        for (const r of list) add(callbackName(args[r.arg]), r.role);
+        for (const r of list) if (args[r.arg]) add(callbackName(args[r.arg]), r.role, { from: p, to: args[r.arg]! });
       } });
     } else if (p.type === 'macro_type_specifier') {
       // `static DECLARE_TASKLET(name, fn);` at file scope parses as a macro type.
@@ -231,7 +256,7 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
       if (!list || !once(p)) return;
       work.push({ start: p.startIndex, end: p.endIndex, sub: 0, run: () => {
         const args = descendantsOfType(p, 'type_identifier').map((n) => n.text);
-        for (const r of list) add(args[r.arg] ?? null, r.role);
+        for (const r of list) add(args[r.arg] ?? null, r.role, { from: p, to: p });
       } });
     }
   });
@@ -254,7 +279,7 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
       if (!value || value.type === 'initializer_list') return;
       work.push({ start: list.startIndex, end: list.endIndex, sub: pair.startIndex, run: () => {
         const role = fieldRole(initialisedStruct(list), id.text);
-        if (role) add(callbackName(value), role);
+        if (role) add(callbackName(value), role, { from: pair, to: pair });
       } });
     } else if (p?.type === 'field_expression') {
       const assignment = p.parent;
@@ -265,9 +290,9 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
         const field = id.text;
         const object = p.childForFieldName('argument')?.text ?? '';
         const role = fieldRole(null, field);
-        if (role) add(callbackName(right), role);
+        if (role) add(callbackName(right), role, { from: assignment, to: assignment });
         for (const a of c.rules.assignments) {
-          if (a.field === field && new RegExp(a.object, 'i').test(object)) add(callbackName(right), a.role);
+          if (a.field === field && new RegExp(a.object, 'i').test(object)) add(callbackName(right), a.role, { from: assignment, to: assignment });
         }
       } });
     }
@@ -296,7 +321,7 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
   // definitions around each line holding such a word are asked for (a walk of the whole tree for
   // every definition cost more than the rest of role detection); a definition none of whose lines
   // holds one cannot match, and the header test below decides for the others.
-  if (c.shapes.length) {
+  if (withShapes && c.shapes.length) {
     const defs: SyntaxNode[] = [];
     const rows = new Set<number>();
     const lineOf = lineIndex(text, base, top.startPosition.row);
@@ -339,7 +364,7 @@ export function detectRoles(root: SyntaxNode): Map<string, FunctionRole[]> {
 
   work.sort((a, b) => a.start - b.start || b.end - a.end || a.sub - b.sub);
   for (const w of work) w.run();
-  return out;
+  return { roles: out, sites, inOpsStruct };
 }
 
 /** What a function definition looks like from outside: enough to recognise a callback type. */

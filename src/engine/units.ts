@@ -90,6 +90,14 @@ function headerParams(header: string, name: string | null): string {
   return list && /^[\w\s*,\[\]]+$/.test(list) ? list : 'void';
 }
 
+/** The opening line of a file-scope initialiser when git's hunk header is one
+ *  (`static const struct clk_ops foo_ops = {`, `static struct foo foos[] = {`), without a
+ *  trailing comment; null otherwise. */
+function initialiserHeader(header: string): string | null {
+  const h = header.trim();
+  return /^[A-Za-z_][^();{}]*=\s*\{$/.test(h) ? h : null;
+}
+
 /** Post-image lines right after a run of deleted lines that no added line replaces. */
 function deletionSpots(h: Hunk): Set<number> {
   const out = new Set<number>();
@@ -135,7 +143,13 @@ export function hunkUnit(file: string, patch: number | null, hunk: Hunk): Analys
   // A `{` at column 0 with no signature line before it in the fragment opens the header's function.
   const signatureBefore = firstOpen > 0 && texts.slice(0, firstOpen).some((t) => /^[A-Za-z_]/.test(t));
   const opensOwn = prof.min >= 0 && firstOpen >= 0 && signatureBefore && (firstClose < 0 || firstOpen < firstClose);
-  const insideFn = !opensOwn && (name != null || prof.min < 0);
+  // A hunk inside a file-scope initialiser (an ops table: git's hunk header is then its opening
+  // line, `static const struct clk_ops foo_ops = {`): the fragment is wrapped with that line in
+  // front, so that its designated initialisers parse as one and say which struct they fill.
+  const init = initialiserHeader(hunk.header);
+  const firstCode = texts.find((t) => t.trim() && !/^\s*#/.test(t));
+  const inInitialiser = !!init && !opensOwn && (prof.min < 0 || (firstCode != null && /^[\s}]/.test(firstCode)));
+  const insideFn = inInitialiser || (!opensOwn && (name != null || prof.min < 0));
   const outLines: string[] = [];
   const lineMap: number[] = [];
   let i = 0;
@@ -158,14 +172,23 @@ export function hunkUnit(file: string, patch: number | null, hunk: Hunk): Analys
     // git's hunk header rides along as a comment before the body, so checks can read attributes
     // of the real signature (notrace, __must_hold(...)) that the fragment does not show.
     const headerNote = hunk.header.trim() ? ` /* ${hunk.header.trim().replace(/\*\//g, '* /')} */` : '';
-    outLines.push(`void ${SYNTHETIC_PREFIX}${name ?? 'fragment'}(${headerParams(hunk.header, name)})${headerNote} ${'{'.repeat(open)}`);
+    if (inInitialiser) {
+      // The wrapper's body holds the initialiser as a declaration; its `{` is one of `open`.
+      outLines.push(`void ${SYNTHETIC_PREFIX}fragment(void)${headerNote} { ${init}${'{'.repeat(open - 1)}`);
+    } else {
+      outLines.push(`void ${SYNTHETIC_PREFIX}${name ?? 'fragment'}(${headerParams(hunk.header, name)})${headerNote} ${'{'.repeat(open)}`);
+    }
     lineMap.push(0);
     for (; i <= endIdx; i++) {
       outLines.push(texts[i]!);
       lineMap.push(post[i]!.line);
     }
     const close = open + pp.final;
-    if (close > 0) {
+    if (inInitialiser) {
+      // Still open: the initialiser's braces (then its `;`) and the wrapper's own.
+      outLines.push(close > 0 ? `${'}'.repeat(close)};}` : '}');
+      lineMap.push(0);
+    } else if (close > 0) {
       outLines.push('}'.repeat(close));
       lineMap.push(0);
     }

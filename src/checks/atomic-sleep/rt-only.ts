@@ -52,7 +52,7 @@ export const rtOnly: Check = {
           .filter((r) => r.kind !== 'irq' || r.line != null || irqsHardOffOnRT(fn, ev, ctx.kb))
           .map((r) => locateReason(r, fn, ev));
         if (!reasons.length) return;
-        const at = findingLine(ev, reasons, fn);
+        const at = findingLine(ev, reasons, fn, ctx.functions());
         if (!at) return;
         const key = `${fn.unit.file}:${fn.name}`;
         if (reported.has(key)) return;
@@ -67,7 +67,9 @@ export const rtOnly: Check = {
           unit: at.unit,
           fn,
           line: at.line,
-          message:
+          message: at.registration
+            ? `${fn.name}() now runs in a context that is atomic even on PREEMPT_RT (${at.reason.text}) because of this registration (line ${at.line}), and it calls ${callText(ev)} at line ${ev.line}: ${target}()${via} takes a lock that sleeps on PREEMPT_RT (spinlock_t/rwlock_t/local_lock_t). A bug with CONFIG_PREEMPT_RT only.`
+            :
             `${target}()${via} takes a lock that sleeps on PREEMPT_RT (spinlock_t/rwlock_t/local_lock_t), but ` +
             `${fn.name}() is atomic even on RT here: ${why}. A bug with CONFIG_PREEMPT_RT only` +
             `${ev.line !== at.line ? `; the call is ${callText(ev)} at line ${ev.line}` : ''}.`,

@@ -25,8 +25,8 @@
 // only on some paths (uart_ops.tx_empty, ndo_get_stats64) or of ops structs roles.yaml does not list.
 import { GENERATED_SLEEP_FAMILY } from '../../engine/generated-facts.js';
 import type { Check, FunctionModel, FunctionRole } from '../../engine/types.js';
-import { detectRoles, rolesFromShape } from '../../engine/roles.js';
-import { atomicReasons, callText, findingLine, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
+import { rolesFromShape } from '../../engine/roles.js';
+import { atomicReasons, callText, findingLine, locateReason, registeredElsewhere, sleepAt, sleepReproduction } from './sleep-site.js';
 
 export const sleepInAtomic: Check = {
   meta: {
@@ -54,7 +54,7 @@ export const sleepInAtomic: Check = {
         if (site?.level !== 'always') return;
         const reasons = atomicReasons(ev, fn, ctx.kb, shapeRoles(fn, ctx.functions()), ctx.functions()).map((r) => locateReason(r, fn, ev));
         if (!reasons.length) return;
-        const at = findingLine(ev, reasons, fn);
+        const at = findingLine(ev, reasons, fn, ctx.functions());
         if (!at) return;
         const key = `${fn.unit.file}:${fn.name}:${at.reason.text}`; // one finding per atomic section
         if (reported.has(key)) return;
@@ -69,7 +69,9 @@ export const sleepInAtomic: Check = {
           unit: at.unit,
           fn,
           line: at.line,
-          message: `${site.chain[site.chain.length - 1]}() may sleep${where}${via}, but ${fn.name}() is in atomic context here: ${why}.${ev.line !== at.line ? ` The sleeping call is ${callText(ev)} at line ${ev.line}.` : ''}`,
+          message: at.registration
+            ? `${fn.name}() now runs in atomic context (${at.reason.text}) because of this registration (line ${at.line}), and it calls ${callText(ev)} at line ${ev.line}: ${site.chain[site.chain.length - 1]}() may sleep${where}${via}.`
+            : `${site.chain[site.chain.length - 1]}() may sleep${where}${via}, but ${fn.name}() is in atomic context here: ${why}.${ev.line !== at.line ? ` The sleeping call is ${callText(ev)} at line ${ev.line}.` : ''}`,
           key: `${fn.name}:${site.chain[site.chain.length - 1]}`,
           reproduction: sleepReproduction({ fn, ev, site, reason: at.reason, rtOnly: false }),
         });
@@ -78,33 +80,19 @@ export const sleepInAtomic: Check = {
   },
 };
 
-/** Roles the engine could not give a hunk fragment from its own text: from the function's
+/** Roles the engine could not give a function of a hunk from its own unit: from a fragment's
  *  signature, and from registrations in the other hunks of the same file and patch (the probe
- *  function's `devm_request_irq(dev, irq, foo_isr, ...)` in one hunk, foo_isr's body in another). */
+ *  function's `devm_request_irq(dev, irq, foo_isr, ...)` in one hunk, foo_isr's body in another;
+ *  an ops table `static const struct clk_ops foo_ops = { .enable = foo_on }` at file scope). A
+ *  signature's struct-op role is not taken when another hunk puts the function into that struct
+ *  (`.prepare = foo_enable`: the visible registration says which op it is). */
 export function shapeRoles(fn: FunctionModel, all: readonly FunctionModel[]): FunctionRole[] {
   // A whole definition's shape was read by the engine already (detectRoles), with its return type
-  // and the file's registrations, which may say the name misleads (`.prepare = foo_enable`).
-  if (fn.roles.length || !fn.partial) return [];
-  const roles = fn.params.size ? rolesFromShape({ name: fn.name, returns: null, params: [...fn.params.values()], body: '' }) : [];
-  for (const other of all) {
-    if (other === fn || !other.partial || other.unit === fn.unit || other.unit.file !== fn.unit.file || other.unit.patch !== fn.unit.patch) continue;
-    for (const role of registeredRoles(other).get(fn.name) ?? []) if (!roles.includes(role)) roles.push(role);
-  }
+  // and its unit's registrations, which may say the name misleads (`.prepare = foo_enable`).
+  if (fn.roles.length || (!fn.partial && fn.unit.mode !== 'hunk')) return [];
+  const elsewhere = registeredElsewhere(fn, all);
+  const fromShape = fn.partial && fn.params.size ? rolesFromShape({ name: fn.name, returns: null, params: [...fn.params.values()], body: '' }) : [];
+  const roles = fromShape.filter((role) => !elsewhere.structs.has(role.split('.')[0]!) || !role.includes('.'));
+  for (const role of elsewhere.roles) if (!roles.includes(role)) roles.push(role);
   return roles;
-}
-
-// Keyed by the function's node, not its model: the engine gives every copy of a unit repeated in
-// the series (src/engine/index.ts) a model of its own over the same tree, and the roles depend on
-// the tree alone.
-const registrationsOf = new WeakMap<FunctionModel['node'], Map<string, FunctionRole[]>>();
-
-/** The roles a fragment's registrations give (its text only: the fragment's own shape is not one). */
-function registeredRoles(fn: FunctionModel): Map<string, FunctionRole[]> {
-  let m = registrationsOf.get(fn.node);
-  if (!m) {
-    const body = fn.node.childForFieldName('body');
-    m = body ? detectRoles(body) : new Map<string, FunctionRole[]>();
-    registrationsOf.set(fn.node, m);
-  }
-  return m;
 }

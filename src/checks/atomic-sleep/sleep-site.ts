@@ -5,6 +5,7 @@ import type { Interleaving, Reproduction } from '../../model/index.js';
 import { directSleep, gfpMaySleep, isSleepSummary, primitiveOf, type SleepLevel } from '../../engine/summaries.js';
 import { normaliseExpr } from '../../engine/lock-class.js';
 import { roleAtomicReason } from '../../engine/walk.js';
+import { detectRegistrations } from '../../engine/roles.js';
 
 export interface SleepSite {
   level: SleepLevel;
@@ -268,9 +269,30 @@ function sleepInterleaving(fn: FunctionModel, ev: CallEvent, site: SleepSite, re
 }
 
 /** The line a finding belongs on: the sleeping call when the patch touched it, else the line that
- *  made the context atomic when the patch added that one; null when the series touched neither. */
-export function findingLine(ev: CallEvent, reasons: readonly AtomicReason[], fn: FunctionModel): { line: number; reason: AtomicReason; unit: FunctionModel['unit'] } | null {
+ *  made the context atomic when the patch added that one: a lock, or the registration that gave
+ *  the function an atomic role (`registration` is then set); null when the series touched none. */
+export function findingLine(
+  ev: CallEvent,
+  reasons: readonly AtomicReason[],
+  fn: FunctionModel,
+  all: readonly FunctionModel[],
+): { line: number; reason: AtomicReason; unit: FunctionModel['unit']; registration?: true } | null {
   if (ev.changed && reasons.length) return { line: ev.line, reason: reasons[reasons.length - 1]!, unit: fn.unit };
+  const located = lockOrContextLine(ev, reasons, fn);
+  if (located || fn.unit.mode === 'scan') return located;
+  // The function's body is what it was; a changed registration put it where it may not sleep
+  // (`.prepare = foo_enable` became `.enable = foo_enable`, request_threaded_irq's thread_fn
+  // became request_irq's handler).
+  for (let i = reasons.length - 1; i >= 0; i--) {
+    const r = reasons[i]!;
+    if (r.kind !== 'role' || r.line != null) continue;
+    const site = changedRegistration(fn, r, all);
+    if (site) return { line: site.line, reason: { ...r, line: site.line }, unit: site.unit, registration: true };
+  }
+  return null;
+}
+
+function lockOrContextLine(ev: CallEvent, reasons: readonly AtomicReason[], fn: FunctionModel): { line: number; reason: AtomicReason; unit: FunctionModel['unit'] } | null {
   for (let i = reasons.length - 1; i >= 0; i--) {
     const r = reasons[i]!;
     // A lock taken in an earlier hunk of the function: the finding goes on that hunk's line.
@@ -319,4 +341,58 @@ export function locateReason(r: AtomicReason, fn: FunctionModel, ev: AnalysisEve
     if (e.kind === 'call' && enters(e)) found = e;
   }
   return found ? { ...r, line: found.line, text: `${found.callee}(${found.args.join(', ')})` } : r;
+}
+
+/** The registrations of a unit's tree, read once per tree (every copy of a unit repeated in the
+ *  series shares it; src/engine/index.ts). */
+const registrationsOfTree = new WeakMap<object, ReturnType<typeof detectRegistrations>>();
+
+function unitRegistrations(f: FunctionModel): ReturnType<typeof detectRegistrations> {
+  const tree = f.node.tree;
+  let r = registrationsOfTree.get(tree);
+  if (!r) {
+    r = detectRegistrations(tree.rootNode);
+    registrationsOfTree.set(tree, r);
+  }
+  return r;
+}
+
+/** The units whose registrations speak for `fn`: its own, and in hunk-only review the other hunks
+ *  of the same file and patch (each reached through a function model over its tree). */
+export function registrationUnits(fn: FunctionModel, all: readonly FunctionModel[]): FunctionModel[] {
+  const byUnit = new Map<FunctionModel['unit'], FunctionModel>([[fn.unit, fn]]);
+  if (fn.unit.mode === 'hunk') {
+    for (const f of all) {
+      if (f.unit.mode === 'hunk' && f.unit.file === fn.unit.file && f.unit.patch === fn.unit.patch && !byUnit.has(f.unit)) byUnit.set(f.unit, f);
+    }
+  }
+  return [...byUnit.values()];
+}
+
+/** Roles other hunks of the file register `fn` for, and the ops structs they put it into. */
+export function registeredElsewhere(fn: FunctionModel, all: readonly FunctionModel[]): { roles: FunctionRole[]; structs: Set<string> } {
+  const roles: FunctionRole[] = [];
+  const structs = new Set<string>();
+  for (const f of registrationUnits(fn, all)) {
+    if (f.unit === fn.unit) continue;
+    const r = unitRegistrations(f);
+    for (const s of r.sites) if (s.fn === fn.name && !roles.includes(s.role)) roles.push(s.role);
+    for (const [struct, fns] of r.inOpsStruct) if (fns.has(fn.name)) structs.add(struct);
+  }
+  return { roles, structs };
+}
+
+/** A registration of `fn` for the role behind reason `r` that the patch changed: its first changed
+ *  post-image line and unit. */
+function changedRegistration(fn: FunctionModel, r: AtomicReason, all: readonly FunctionModel[]): { line: number; unit: FunctionModel['unit'] } | null {
+  for (const f of registrationUnits(fn, all)) {
+    for (const s of unitRegistrations(f).sites) {
+      if (s.fn !== fn.name || roleAtomicReason(s.role)?.text !== r.text) continue;
+      for (let row = s.fromRow; row <= s.toRow; row++) {
+        const line = f.unit.lineMap[row];
+        if (line && f.unit.changed.has(line)) return { line, unit: f.unit };
+      }
+    }
+  }
+  return null;
 }
