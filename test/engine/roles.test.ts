@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseC } from '../../src/engine/parser.js';
-import { detectRoles, roleContext, rolesFromShape, shapeFromHeader, validateRoleRules } from '../../src/engine/roles.js';
+import { detectRegistrations, detectRoles, roleContext, rolesFromShape, shapeFromHeader, validateRoleRules } from '../../src/engine/roles.js';
+import { hunkUnit } from '../../src/engine/units.js';
+import { preprocess } from '../../src/engine/preprocess.js';
 
 async function roles(src: string) {
   const tree = await parseC(src);
@@ -282,4 +284,73 @@ test('rules/roles.yaml validation names the entry and field', () => {
   assert.throws(() => validateRoleRules({ ...ok, structFields: [{ struct: 'uart_ops', distinctive: false, fields: ['start_tx'] }] }), /structFields\[0\]\.fields\[0\]: role uart_ops\.start_tx has no entry/);
   assert.throws(() => validateRoleRules({ ...ok, shapes: [{ params: ['struct urb *'], nameSufixes: ['_complete'], role: 'timer' }] }), /shapes\[0\]: unknown field "nameSufixes"/);
   assert.throws(() => validateRoleRules({ ...ok, contexts: { ...ok.contexts, nmi: undefined } }), /contexts\.nmi: expected a mapping/);
+});
+
+test('registrations carry the rows they span; shapes are no registration', async () => {
+  const tree = await parseC(`static int foo_enable(struct clk_hw *hw)
+{
+	return 0;
+}
+static int probe(struct device *dev)
+{
+	ret = devm_request_irq(dev, irq,
+			       foo_isr, 0, "foo", priv);
+}
+static const struct clk_ops foo_ops = {
+	.prepare = foo_enable,
+	.enable = bar_on,
+};
+`);
+  try {
+    const r = detectRegistrations(tree.rootNode);
+    assert.deepEqual(
+      r.sites.map((s) => [s.fn, s.role, s.fromRow, s.toRow]),
+      [
+        ['foo_isr', 'hardirq', 6, 7],
+        ['bar_on', 'clk_ops.enable', 11, 11],
+      ],
+    );
+    assert.deepEqual([...(r.inOpsStruct.get('clk_ops') ?? [])].sort(), ['bar_on', 'foo_enable']);
+  } finally {
+    tree.delete();
+  }
+});
+
+// A hunk inside a file-scope ops table (git's hunk header is the table's opening line): the unit
+// wraps the fragment with that line, so the designated initialisers say which struct they fill.
+test('hunk unit: a fragment inside an ops table is read as that table', async () => {
+  const lines = [
+    { kind: 'ctx', text: '\t.recalc_rate = foo_recalc,' },
+    { kind: 'del', text: '\t.prepare = foo_on,' },
+    { kind: 'add', text: '\t.enable = foo_on,' },
+    { kind: 'ctx', text: '\t.unprepare = foo_off,' },
+  ] as const;
+  let n = 40;
+  const hunk = {
+    oldStart: 40,
+    oldLines: 3,
+    newStart: 40,
+    newLines: 3,
+    header: 'static const struct clk_ops foo_ops = {',
+    lines: lines.map((l) => ({ ...l, oldLine: null, newLine: l.kind === 'del' ? null : n++ })),
+  };
+  const unit = hunkUnit('drivers/clk/foo.c', 1, hunk)!;
+  const tree = await parseC(preprocess(unit.text));
+  try {
+    assert.deepEqual(Object.fromEntries(detectRoles(tree.rootNode)), { foo_on: ['clk_ops.enable'] });
+    const [site] = detectRegistrations(tree.rootNode).sites;
+    assert.equal(unit.lineMap[site!.fromRow], 41, 'the registration maps to its post-image line');
+    assert.ok(unit.changed.has(41));
+    assert.equal(tree.rootNode.hasError, false, unit.text);
+  } finally {
+    tree.delete();
+  }
+  // The same lines under a function's header stay a function fragment: no struct type, no role.
+  const inFn = hunkUnit('drivers/clk/foo.c', 1, { ...hunk, header: 'static int foo_on(struct clk_hw *hw)' })!;
+  const t2 = await parseC(preprocess(inFn.text));
+  try {
+    assert.deepEqual(Object.fromEntries(detectRoles(t2.rootNode)), {});
+  } finally {
+    t2.delete();
+  }
 });

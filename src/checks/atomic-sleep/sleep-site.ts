@@ -43,8 +43,10 @@ const NOT_ADDED_FROM_SHAPE: ReadonlySet<FunctionRole> = new Set(['mmu-notifier-n
  */
 export function atomicReasons(ev: AnalysisEvent, fn: FunctionModel, kb: KnowledgeBase, extraRoles: readonly FunctionRole[], all: readonly FunctionModel[]): AtomicReason[] {
   const out: AtomicReason[] = [];
+  const misnamed = fn.unit.mode === 'hunk' ? opsStructRolesElsewhere(fn, all) : null;
   for (const r of ev.ctx.atomic) {
     if (r.line != null && isLockReason(r) && !fn.partial && !releasedLater(fn, r, ev)) continue;
+    if (r.kind === 'role' && misnamed?.has(r.text)) continue;
     if (r.kind === 'role' && /MMU notifier/i.test(r.text) && blockableTestBefore(fn, ev.line)) continue;
     out.push(r);
   }
@@ -380,6 +382,25 @@ export function registeredElsewhere(fn: FunctionModel, all: readonly FunctionMod
     for (const [struct, fns] of r.inOpsStruct) if (fns.has(fn.name)) structs.add(struct);
   }
   return { roles, structs };
+}
+
+/** The wording of struct-op roles `fn` has from its name alone (`foo_enable(struct clk_hw *)`) that
+ *  another hunk of the file contradicts: it puts `fn` into that ops struct, and no hunk registers
+ *  it for that op (`.prepare = foo_enable`). The engine reads this within one unit (detectRoles);
+ *  this is the same across the hunks of a file. */
+function opsStructRolesElsewhere(fn: FunctionModel, all: readonly FunctionModel[]): Set<string> | null {
+  if (!fn.roles.some((r) => r.includes('.'))) return null;
+  const elsewhere = registeredElsewhere(fn, all);
+  if (!elsewhere.structs.size) return null;
+  const own = unitRegistrations(fn).sites.filter((s) => s.fn === fn.name).map((s) => s.role);
+  const out = new Set<string>();
+  for (const role of fn.roles) {
+    const struct = role.includes('.') ? role.slice(0, role.indexOf('.')) : null;
+    if (!struct || !elsewhere.structs.has(struct) || elsewhere.roles.includes(role) || own.includes(role)) continue;
+    const text = roleAtomicReason(role)?.text;
+    if (text) out.add(text);
+  }
+  return out.size ? out : null;
 }
 
 /** A registration of `fn` for the role behind reason `r` that the patch changed: its first changed

@@ -234,6 +234,16 @@ export const FIX_SHAPES: FixShape[] = [
     'drivers/usb/serial/acme_usb.c', 310, 'static void acme_read_bulk_callback(struct urb *urb)',
     ['\tstruct acme_port *port = urb->context;', '\tint status = urb->status;', '\tint err;', '', '\tif (status)', '\t\treturn;', '\tacme_push_rx(port, urb->transfer_buffer, urb->actual_length);', '@@BUG@@', '\tif (err)', '\t\tdev_err(&port->dev, "resubmit failed: %d\\n", err);'],
     swap('\terr = usb_submit_urb(urb, GFP_ATOMIC);', '\terr = usb_submit_urb(urb, GFP_KERNEL);')),
+  // The patch changes only the registration; the function's body (which sleeps) is context. The
+  // finding goes on the registration line (more such shapes, over several hunks: registration.test.ts).
+  shape('clk_ops: a function that sleeps moved from .prepare to .enable (the ops table only changes)', 'atomic-sleep-in-atomic',
+    'drivers/clk/acme/clk-acme-ref.c', 88, 'static unsigned long acme_ref_recalc_rate(struct clk_hw *hw,',
+    ['}', '', 'static int acme_ref_on(struct clk_hw *hw)', '{', '\tstruct acme_ref *ref = to_acme_ref(hw);', '', '\treturn clk_prepare_enable(ref->parent);', '}', '', 'static const struct clk_ops acme_ref_ops = {', '\t.recalc_rate = acme_ref_recalc_rate,', '@@BUG@@', '\t.unprepare = acme_ref_off,', '};'],
+    swap('\t.prepare = acme_ref_on,', '\t.enable = acme_ref_on,')),
+  shape('a threaded handler that sleeps handed to devm_request_irq as the primary handler', 'atomic-sleep-in-atomic',
+    'drivers/input/misc/acme-btn.c', 60, 'static void acme_btn_report(struct acme_btn *b, int state)',
+    ['', 'static irqreturn_t acme_btn_irq(int irq, void *data)', '{', '\tstruct acme_btn *b = data;', '\tint state = i2c_smbus_read_byte_data(b->client, ACME_BTN_STATE);', '', '\tif (state >= 0)', '\t\tacme_btn_report(b, state);', '\treturn IRQ_HANDLED;', '}', '', 'static int acme_btn_probe(struct i2c_client *client)', '{', '\tstruct acme_btn *b;', '\tint ret;', '', '@@BUG@@', '\tif (ret)', '\t\treturn ret;'],
+    swap('\tret = devm_request_threaded_irq(&client->dev, client->irq, NULL, acme_btn_irq, IRQF_ONESHOT, "acme-btn", b);', '\tret = devm_request_irq(&client->dev, client->irq, acme_btn_irq, 0, "acme-btn", b);')),
 ];
 
 /** The hard-IRQ case is only complete with the registration in a second hunk of the same file. */

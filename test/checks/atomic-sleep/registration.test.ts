@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runChecksOnPatch, runChecksOnSource } from '../../helpers/check-tester.js';
 import { checks } from '../../../src/checks/atomic-sleep/index.js';
+import { FIX_SHAPES } from './fix-shapes.js';
 
 const file = (path: string, hunks: string) => `diff --git a/${path} b/${path}\n--- a/${path}\n+++ b/${path}\n${hunks}`;
 
@@ -157,4 +158,21 @@ test('whole file: a changed .enable registration draws the finding; .prepare or 
   assert.match(f[0]!.message, /because of this registration \(line 9\), and it calls clk_prepare_enable\(g->bus_clk\) at line 5/);
   assert.deepEqual(await runChecksOnSource(clkFile('.prepare'), { checks, changedLines: [9] }), []);
   assert.deepEqual(await runChecksOnSource(clkFile('.enable'), { checks, changedLines: [3] }), []);
+});
+
+// The clk_ops.enable shape of fix-shapes.ts goes by the name acme_gate_enable(struct clk_hw *); an
+// ops table in another hunk of the file that puts it into .prepare says the name misleads.
+test('a name-only clk_ops.enable role yields to another hunk putting the function into .prepare', async () => {
+  const s = FIX_SHAPES.find((x) => x.name.includes('clk_ops.enable'))!;
+  const table = (op: string) => `@@ -120,5 +120,5 @@ static const struct clk_ops acme_gate_ops = {
+ \t.is_enabled = acme_gate_is_enabled,
+-\t.recalc_rate = acme_gate_recalc_old,
++\t.recalc_rate = acme_gate_recalc,
+ \t${op} = acme_gate_enable,
+ \t.unprepare = acme_gate_disable,
+ };
+`;
+  assert.deepEqual(await runChecksOnPatch(s.buggy + table('.prepare'), { checks }), []);
+  const f = await runChecksOnPatch(s.buggy + table('.enable'), { checks });
+  assert.deepEqual(f.map((x) => `${x.ruleId}@${x.line}`), [`atomic-sleep-in-atomic@${s.line}`]);
 });
