@@ -20,6 +20,11 @@
 //     rounds to a fixpoint: a definition that does not sleep by itself sleeps when a straight-path
 //     call reaches a function already in the database (a function of its own file first, else the
 //     database's entry of that name).
+//  3. PREEMPT_RT only (the same candidates and rounds): a name none of whose definitions sleeps on
+//     every config, but each takes a spinlock_t/rwlock_t/local_lock_t (the summary's maySleepOnRT)
+//     or calls an RT entry on its straight path, is an `@rt` line, read as a sleepsOnRT primitive
+//     (atomic-sleep-rt-only flags it under a raw spinlock, with IRQs hard-disabled, in an irq_chip
+//     callback ...). A function that tests CONFIG_PREEMPT_RT gets no RT facts, as in the summaries.
 //
 // What is left out, and why:
 //  - names the hand-written rules already know (primitives and wrappers): those win;
