@@ -15,7 +15,8 @@
 //    hunk fragment the signature is git's hunk header (parameters and return type).
 // Those places are found by regular expressions over the names the rules use, and only their
 // syntax nodes are read (see detectRoles). The checks add roles from registrations in other hunks
-// of the same file (detectRoles on them). Which call/field/shape means which role, and what each
+// of the same file, and find the line that registered a function (detectRegistrations: the rows
+// each registration spans, without the roles of signatures). Which call/field/shape means which role, and what each
 // role means (atomic, on PREEMPT_RT too, the finding's wording), is data: rules/roles.yaml.
 //
 // Blind spots: a function registered in another file (or through a variable holding the function

@@ -4,6 +4,9 @@
 //    closing `}` is wrapped in a synthetic function named after git's hunk header, with `{`/`}`
 //    padding so the braces balance; what follows is parsed as top level (whole functions parse
 //    normally; a function cut off at the end of the hunk gets closing braces and counts as partial).
+//    A hunk that starts inside a file-scope initialiser (git's hunk header is its opening line,
+//    `static const struct clk_ops foo_ops = {`) is wrapped with that line inside the synthetic
+//    function, so that the ops table parses as one and registrations are read from it.
 //  - tree mode: the whole post-image file after the patch; changed = lines the patch added.
 //  - scan mode: a whole file; every line counts as changed.
 import type { FileDiff, Hunk } from '../model/index.js';

@@ -11,10 +11,13 @@
 // callback, non-blockable MMU notifier, a driver callback the core calls atomically: ndo_set_rx_mode,
 // uart_ops.start_tx, clk_ops.enable, pci_ops.read ..., rules/roles.yaml `contexts`). One finding
 // per function and sleeping callee, placed on the
-// sleeping call, or on the line that made the context atomic when only that line is new.
+// sleeping call, or on the line that made the context atomic when only that line is new: a lock,
+// or the registration that gave the function its atomic role (`.prepare = f` -> `.enable = f`,
+// a thread_fn handed to request_irq) when the function's body is unchanged.
 // In hunk-only mode a fragment's role also comes from its hunk header's signature and from
-// registrations in the other hunks of the file (shapeRoles), and a lock taken in an earlier hunk
-// of the function and released in a later one is located on its acquisition (sleep-site.ts).
+// registrations in the other hunks of the file, file-scope ops tables included (shapeRoles), and a
+// lock taken in an earlier hunk of the function and released in a later one is located on its
+// acquisition (sleep-site.ts).
 //
 // Blind spots: sleeping that depends on a gfp mask held in a variable (treated as unknown); callees
 // outside the units and function pointers; atomic context inherited from callers that are not in
@@ -22,7 +25,9 @@
 // knowledge base does not know (then the lock is ignored rather than trusted); conditional sleeping
 // inside callees (`if (gfpflags_allow_blocking(gfp))`) counts as sleeping; a hard-IRQ handler whose
 // registration is not in the patch (its signature is a threaded handler's too); callbacks atomic
-// only on some paths (uart_ops.tx_empty, ndo_get_stats64) or of ops structs roles.yaml does not list.
+// only on some paths (uart_ops.tx_empty, ndo_get_stats64) or of ops structs roles.yaml does not list;
+// a changed registration line counts as the cause even when the pre-image registered the same
+// function for the same role (request_irq rewritten as devm_request_irq): the pre-image is not read.
 import { GENERATED_SLEEP_FAMILY } from '../../engine/generated-facts.js';
 import type { Check, FunctionModel, FunctionRole } from '../../engine/types.js';
 import { rolesFromShape } from '../../engine/roles.js';
