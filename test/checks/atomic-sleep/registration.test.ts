@@ -176,3 +176,35 @@ test('a name-only clk_ops.enable role yields to another hunk putting the functio
   const f = await runChecksOnPatch(s.buggy + table('.enable'), { checks });
   assert.deepEqual(f.map((x) => `${x.ruleId}@${x.line}`), [`atomic-sleep-in-atomic@${s.line}`]);
 });
+
+// atomic-sleep-rt-only: a function taking a spinlock_t put into an irq_chip (raw desc->lock held):
+// the irq_chip fields are distinctive, the table's type need not be in view.
+const irqChipPatch = (field: string) =>
+  file(
+    'drivers/gpio/gpio-acme.c',
+    `@@ -150,7 +150,7 @@ static void acme_gpio_hw_mask(struct acme_gpio *ag, unsigned int hwirq)
+ \tunsigned long flags;
+ 
+ \tspin_lock_irqsave(&ag->lock, flags);
+-\tag->mask |= BIT(hwirq);
++\tag->mask &= ~BIT(hwirq);
+ \twritel(ag->mask, ag->base + ACME_GPIO_IMR);
+ \tspin_unlock_irqrestore(&ag->lock, flags);
+ }
+@@ -300,4 +300,4 @@ static struct irq_chip acme_gpio_irq_chip = {
+ \t.name = "acme-gpio",
+-\t.irq_bus_sync_unlock = acme_gpio_hw_mask,
++\t${field} = acme_gpio_hw_mask,
+ \t.irq_unmask = acme_gpio_unmask,
+ \t.irq_set_type = acme_gpio_set_type,
+`,
+  );
+
+test('irq_chip: a function taking a spinlock_t registered as .irq_mask draws the RT finding on the registration', async () => {
+  const f = await runChecksOnPatch(irqChipPatch('.irq_mask'), { checks });
+  assert.deepEqual(f.map((x) => `${x.ruleId}@${x.line}`), ['atomic-sleep-rt-only@301']);
+  assert.match(f[0]!.message, /^acme_gpio_hw_mask\(\) now runs in a context that is atomic even on PREEMPT_RT \(irq_chip callback under the raw desc->lock\) because of this registration \(line 301\), and it calls spin_lock_irqsave\(&ag->lock, flags\) at line 152/);
+  assert.ok(f[0]!.reproduction.configs?.includes('CONFIG_PREEMPT_RT=y'));
+  // Moved to a field no rule names (.irq_bus_lock runs in sleepable context): silent.
+  assert.deepEqual(await runChecksOnPatch(irqChipPatch('.irq_bus_lock'), { checks }), []);
+});
