@@ -368,6 +368,53 @@ function scanRoles(root: SyntaxNode, withShapes: boolean): { roles: Map<string, 
   return { roles: out, sites, inOpsStruct };
 }
 
+/** Registrations written in plain text that is not parsed (a hunk's deleted lines): designated
+ *  initialisers and assignments of the rules' fields (`.enable = foo_on`, `chip->irq_mask = fn`:
+ *  every struct whose rules name the field), and registration calls whose callback argument is in
+ *  the text (`request_threaded_irq(irq, NULL, foo_thread, ...)`). Approximate by design: it answers
+ *  whether a changed line only restates what it replaced, never gives a function a role. */
+export function registrationsInText(text: string): Array<{ fn: string; role: FunctionRole }> {
+  const c = compiledRules();
+  const out: Array<{ fn: string; role: FunctionRole }> = [];
+  for (const m of text.matchAll(/(?:\.|->)\s*([A-Za-z_]\w*)\s*=(?!=)\s*&?\s*([A-Za-z_]\w*)\s*[,;}]/g)) {
+    const [, field, fn] = m;
+    for (const sf of c.rules.structFields) if (sf.fields.includes(field!)) out.push({ fn: fn!, role: sf.role ?? (`${sf.struct}.${field}` as FunctionRole) });
+    for (const a of c.rules.assignments) if (a.field === field) out.push({ fn: fn!, role: a.role });
+  }
+  for (const m of text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+    const rules = c.callRules.get(m[1]!);
+    if (!rules) continue;
+    const args = topLevelArgs(text.slice(m.index + m[0].length));
+    for (const r of rules) {
+      const fn = args[r.arg]?.replace(/^\(\s*\w+\s*\)\s*/, '').replace(/^&\s*/, '').trim();
+      if (fn && /^[A-Za-z_]\w*$/.test(fn)) out.push({ fn, role: r.role });
+    }
+  }
+  return out;
+}
+
+/** The arguments of a call whose text starts after its `(`, split at top-level commas, up to the
+ *  closing parenthesis or the end of the text. */
+function topLevelArgs(rest: string): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of rest) {
+    if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') {
+      if (depth === 0) break;
+      depth--;
+    } else if (ch === ',' && depth === 0) {
+      args.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  args.push(cur.trim());
+  return args;
+}
+
 /** What a function definition looks like from outside: enough to recognise a callback type. */
 export interface FunctionShape {
   name: string;

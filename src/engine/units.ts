@@ -207,7 +207,20 @@ export function hunkUnit(file: string, patch: number | null, hunk: Hunk): Analys
     outLines.push(';' + '}'.repeat(rp.final - rp.min));
     lineMap.push(0);
   }
-  return { file, patch, mode: 'hunk', text: outLines.join('\n') + '\n', lineMap, changed };
+  const unit: AnalysisUnit = { file, patch, mode: 'hunk', text: outLines.join('\n') + '\n', lineMap, changed };
+  const deleted = hunk.lines.filter((l) => l.kind === 'del').map((l) => l.text);
+  if (deleted.length) deletedOfUnit.set(unit, deleted);
+  return unit;
+}
+
+// The pre-image side a hunk unit's text lacks: what its deleted lines said. Kept beside the unit
+// (not in it: nothing else reads it) for checks that ask whether a changed line only restates
+// what it replaced (a registration rewritten, an ops-table line moved).
+const deletedOfUnit = new WeakMap<AnalysisUnit, string[]>();
+
+/** The lines a hunk unit's hunk deleted, in order ([] for other units). */
+export function deletedLines(unit: AnalysisUnit): readonly string[] {
+  return deletedOfUnit.get(unit) ?? [];
 }
 
 export function hunkUnits(f: FileDiff, patch: number): AnalysisUnit[] {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseC } from '../../src/engine/parser.js';
-import { detectRegistrations, detectRoles, roleContext, rolesFromShape, shapeFromHeader, validateRoleRules } from '../../src/engine/roles.js';
+import { detectRegistrations, detectRoles, registrationsInText, roleContext, rolesFromShape, shapeFromHeader, validateRoleRules } from '../../src/engine/roles.js';
 import { hunkUnit } from '../../src/engine/units.js';
 import { preprocess } from '../../src/engine/preprocess.js';
 
@@ -353,4 +353,13 @@ test('hunk unit: a fragment inside an ops table is read as that table', async ()
   } finally {
     t2.delete();
   }
+});
+
+test('registrations in unparsed text (a hunk\'s deleted lines): fields, assignments and calls', () => {
+  const regs = (t: string) => registrationsInText(t).map((r) => `${r.fn}:${r.role}`).sort();
+  assert.deepEqual(regs('\t.enable = foo_on,\n\t.prepare = foo_prep,'), ['foo_on:clk_ops.enable']);
+  assert.deepEqual(regs('\tchip->irq_mask = foo_mask;'), ['foo_mask:irq-chip']);
+  assert.deepEqual(regs('\tret = request_threaded_irq(irq, NULL, foo_thread,\n\t\t\t\tIRQF_ONESHOT, "foo", p);'), ['NULL:hardirq', 'foo_thread:threaded-irq']);
+  assert.deepEqual(regs('\tret = devm_request_irq(dev, irq, (irq_handler_t)foo_isr, 0, "foo", p);'), ['foo_isr:hardirq']);
+  assert.deepEqual(regs('\tif (a.enable == foo_on)'), []);
 });

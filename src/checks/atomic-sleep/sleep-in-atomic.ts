@@ -26,8 +26,9 @@
 // inside callees (`if (gfpflags_allow_blocking(gfp))`) counts as sleeping; a hard-IRQ handler whose
 // registration is not in the patch (its signature is a threaded handler's too); callbacks atomic
 // only on some paths (uart_ops.tx_empty, ndo_get_stats64) or of ops structs roles.yaml does not list;
-// a changed registration line counts as the cause even when the pre-image registered the same
-// function for the same role (request_irq rewritten as devm_request_irq): the pre-image is not read.
+// with --tree, a changed registration line counts as the cause even when the pre-image registered
+// the same function for the same context (request_irq rewritten as devm_request_irq); hunk-only
+// review reads the hunk's deleted lines as text for that.
 import { GENERATED_SLEEP_FAMILY } from '../../engine/generated-facts.js';
 import type { Check, FunctionModel, FunctionRole } from '../../engine/types.js';
 import { rolesFromShape } from '../../engine/roles.js';

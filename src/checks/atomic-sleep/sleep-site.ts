@@ -5,7 +5,8 @@ import type { Interleaving, Reproduction } from '../../model/index.js';
 import { directSleep, gfpMaySleep, isSleepSummary, primitiveOf, type SleepLevel } from '../../engine/summaries.js';
 import { normaliseExpr } from '../../engine/lock-class.js';
 import { roleAtomicReason } from '../../engine/walk.js';
-import { detectRegistrations } from '../../engine/roles.js';
+import { detectRegistrations, registrationsInText } from '../../engine/roles.js';
+import { deletedLines } from '../../engine/units.js';
 
 export interface SleepSite {
   level: SleepLevel;
@@ -407,6 +408,10 @@ function opsStructRolesElsewhere(fn: FunctionModel, all: readonly FunctionModel[
  *  post-image line and unit. */
 function changedRegistration(fn: FunctionModel, r: AtomicReason, all: readonly FunctionModel[]): { line: number; unit: FunctionModel['unit'] } | null {
   for (const f of registrationUnits(fn, all)) {
+    // A hunk whose deleted lines registered the function for a role of the same context only
+    // restates the registration (request_irq rewritten as devm_request_irq, a table line moved).
+    const before = registrationsInText(deletedLines(f.unit).join('\n'));
+    if (before.some((b) => b.fn === fn.name && roleAtomicReason(b.role)?.text === r.text)) continue;
     for (const s of unitRegistrations(f).sites) {
       if (s.fn !== fn.name || roleAtomicReason(s.role)?.text !== r.text) continue;
       for (let row = s.fromRow; row <= s.toRow; row++) {

@@ -208,3 +208,19 @@ test('irq_chip: a function taking a spinlock_t registered as .irq_mask draws the
   // Moved to a field no rule names (.irq_bus_lock runs in sleepable context): silent.
   assert.deepEqual(await runChecksOnPatch(irqChipPatch('.irq_bus_lock'), { checks }), []);
 });
+
+test('a registration rewritten for the same context (request_irq -> devm_request_irq) is no new cause: silent', async () => {
+  const patch = irqPatch(true)
+    .replace('-\tret = devm_request_threaded_irq(&client->dev, client->irq, NULL, acme_keys_irq,\n-\t\t\t\t\tIRQF_ONESHOT, "acme-keys", k);\n', '-\tret = request_irq(client->irq, acme_keys_irq,\n-\t\t\t  0, "acme-keys", k);\n');
+  assert.notEqual(patch, irqPatch(true));
+  assert.deepEqual(await runChecksOnPatch(patch, { checks }), []);
+  // A table line moved (deleted and added elsewhere in the hunk) restates the registration.
+  const moved = clkPatch('.enable', '.enable', ' \t.set_rate = acme_pll_set_rate,').replace(
+    ' \t.recalc_rate = acme_pll_recalc_rate,\n',
+    '-\t.enable = acme_pll_on,\n \t.recalc_rate = acme_pll_recalc_rate,\n',
+  ).replace(' \t.enable = acme_pll_on,\n', '+\t.enable = acme_pll_on,\n');
+  assert.deepEqual(await runChecksOnPatch(moved, { checks }), []);
+  // ... and the same table with the line added (not moved) is the cause.
+  const added = moved.replace('-\t.enable = acme_pll_on,\n', '-\t.prepare = acme_pll_on,\n');
+  assert.deepEqual((await runChecksOnPatch(added, { checks })).map((x) => `${x.ruleId}@${x.line}`), ['atomic-sleep-in-atomic@143']);
+});
