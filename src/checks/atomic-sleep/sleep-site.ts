@@ -363,13 +363,31 @@ function unitRegistrations(f: FunctionModel): ReturnType<typeof detectRegistrati
 /** The units whose registrations speak for `fn`: its own, and in hunk-only review the other hunks
  *  of the same file and patch (each reached through a function model over its tree). */
 export function registrationUnits(fn: FunctionModel, all: readonly FunctionModel[]): FunctionModel[] {
-  const byUnit = new Map<FunctionModel['unit'], FunctionModel>([[fn.unit, fn]]);
-  if (fn.unit.mode === 'hunk') {
+  if (fn.unit.mode !== 'hunk') return [fn];
+  const others = hunkUnitsOfFile(all).get(`${fn.unit.file}\u0000${fn.unit.patch}`) ?? [];
+  return [fn, ...others.filter((f) => f.unit !== fn.unit)];
+}
+
+/** One function model per hunk unit, grouped by file and patch: built once per analysis (every
+ *  call event of a hunk asks). */
+const hunkUnitsByFile = new WeakMap<readonly FunctionModel[], Map<string, FunctionModel[]>>();
+
+function hunkUnitsOfFile(all: readonly FunctionModel[]): Map<string, FunctionModel[]> {
+  let m = hunkUnitsByFile.get(all);
+  if (!m) {
+    m = new Map();
+    const seen = new Set<FunctionModel['unit']>();
     for (const f of all) {
-      if (f.unit.mode === 'hunk' && f.unit.file === fn.unit.file && f.unit.patch === fn.unit.patch && !byUnit.has(f.unit)) byUnit.set(f.unit, f);
+      if (f.unit.mode !== 'hunk' || seen.has(f.unit)) continue;
+      seen.add(f.unit);
+      const key = `${f.unit.file}\u0000${f.unit.patch}`;
+      const list = m.get(key);
+      if (list) list.push(f);
+      else m.set(key, [f]);
     }
+    hunkUnitsByFile.set(all, m);
   }
-  return [...byUnit.values()];
+  return m;
 }
 
 /** Roles other hunks of the file register `fn` for, and the ops structs they put it into. */
