@@ -400,3 +400,35 @@ test('a patch calling a table function under a spinlock is flagged in hunk-only 
   assert.match(flagged[0]!.message, /^gpiod_add_lookup_tables\(\) may sleep/);
   assert.deepEqual(await runChecksOnPatch(patch(false), { checks: atomicSleepChecks }), []);
 });
+
+test('a patch calling a PREEMPT_RT-only table function under a raw spinlock is flagged by atomic-sleep-rt-only; under a spinlock_t it is not', async () => {
+  // __wake_up() takes the wait queue head's spinlock_t (kernel/sched/wait.c): an @rt line.
+  const wake = (await loadKnowledgeBase()).primitive('__wake_up');
+  assert.equal(wake?.family, 'sleep-db');
+  assert.equal(wake?.sleepsOnRT, true);
+  assert.equal(wake?.sleeps, undefined);
+  const patch = (lock: 'raw_spin' | 'spin') =>
+    [
+      'diff --git a/drivers/misc/foo.c b/drivers/misc/foo.c',
+      'index 1111111..2222222 100644',
+      '--- a/drivers/misc/foo.c',
+      '+++ b/drivers/misc/foo.c',
+      '@@ -1,2 +1,10 @@',
+      ' #include <linux/wait.h>',
+      '+static void foo_kick(struct foo *f)',
+      '+{',
+      '+	unsigned long flags;',
+      `+	${lock}_lock_irqsave(&f->lock, flags);`,
+      '+	f->ready = 1;',
+      '+	__wake_up(&f->wq, TASK_NORMAL, 1, NULL);',
+      `+	${lock}_unlock_irqrestore(&f->lock, flags);`,
+      '+}',
+      ' ',
+      '',
+    ].join('\n');
+  const flagged = await runChecksOnPatch(patch('raw_spin'), { checks: atomicSleepChecks });
+  assert.deepEqual(flagged.map((f) => [f.ruleId, f.function, f.line]), [['atomic-sleep-rt-only', 'foo_kick', 7]]);
+  assert.match(flagged[0]!.message, /^__wake_up\(\) takes a lock that sleeps on PREEMPT_RT/);
+  // spinlock_t is itself a sleeping lock on RT, and on !RT __wake_up() does not sleep.
+  assert.deepEqual(await runChecksOnPatch(patch('spin'), { checks: atomicSleepChecks }), []);
+});
