@@ -428,7 +428,7 @@ test('a patch calling a PREEMPT_RT-only table function under a raw spinlock is f
     ].join('\n');
   const flagged = await runChecksOnPatch(patch('raw_spin'), { checks: atomicSleepChecks });
   assert.deepEqual(flagged.map((f) => [f.ruleId, f.function, f.line]), [['atomic-sleep-rt-only', 'foo_kick', 7]]);
-  assert.match(flagged[0]!.message, /^__wake_up\(\) takes a lock that sleeps on PREEMPT_RT/);
+  assert.match(flagged[0]!.message, /^__wake_up\(\) \(Linux 6.12, kernel\/sched\/wait.c: on PREEMPT_RT -> __wake_up_common_lock\(\) -> spin_lock_irqsave\(\)\) takes a lock that sleeps on PREEMPT_RT/);
   // spinlock_t is itself a sleeping lock on RT, and on !RT __wake_up() does not sleep.
   assert.deepEqual(await runChecksOnPatch(patch('spin'), { checks: atomicSleepChecks }), []);
 });

@@ -29,10 +29,9 @@
 // with --tree, a changed registration line counts as the cause even when the pre-image registered
 // the same function for the same context (request_irq rewritten as devm_request_irq); hunk-only
 // review reads the hunk's deleted lines as text for that.
-import { GENERATED_SLEEP_FAMILY } from '../../engine/generated-facts.js';
 import type { Check, FunctionModel, FunctionRole } from '../../engine/types.js';
 import { rolesFromShape } from '../../engine/roles.js';
-import { atomicReasons, callText, findingLine, locateReason, registeredElsewhere, sleepAt, sleepReproduction } from './sleep-site.js';
+import { atomicReasons, callText, findingLine, generatedSleepWhere, locateReason, registeredElsewhere, sleepAt, sleepReproduction } from './sleep-site.js';
 
 export const sleepInAtomic: Check = {
   meta: {
@@ -67,10 +66,7 @@ export const sleepInAtomic: Check = {
         reported.add(key);
         const why = at.reason.line != null ? `${at.reason.text} (line ${at.reason.line})` : at.reason.text;
         const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
-        // A function known from the generated sleep table: say where it sleeps in the release the
-        // table was built from, since its definition is not in the patch.
-        const sleeper = ctx.kb.primitive(site.chain[site.chain.length - 1]!);
-        const where = sleeper?.family === GENERATED_SLEEP_FAMILY && sleeper.doc ? ` (Linux 6.12, ${sleeper.doc})` : '';
+        const where = generatedSleepWhere(ctx.kb, site.chain[site.chain.length - 1]!);
         ctx.report({
           unit: at.unit,
           fn,

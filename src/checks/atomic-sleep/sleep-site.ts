@@ -1,5 +1,6 @@
 // What both atomic-sleep checks need at a call: does it sleep (itself or through callees), why is
 // the point atomic, and the reproduction (chain, splat, configs) a maintainer can check.
+import { GENERATED_SLEEP_FAMILY } from '../../engine/generated-facts.js';
 import type { AnalysisEvent, AtomicReason, CallEvent, CheckContext, FunctionModel, FunctionRole, KnowledgeBase, Primitive } from '../../engine/types.js';
 import type { Interleaving, Reproduction } from '../../model/index.js';
 import { directSleep, gfpMaySleep, isSleepSummary, primitiveOf, type SleepLevel } from '../../engine/summaries.js';
@@ -439,4 +440,12 @@ function changedRegistration(fn: FunctionModel, r: AtomicReason, all: readonly F
     }
   }
   return null;
+}
+
+/** ` (Linux 6.12, <file>: -> <chain>)` for a sleeping function known from the generated sleep
+ *  table (its definition is not in the patch, so the message says where it sleeps in the release
+ *  the table was built from); '' for any other. */
+export function generatedSleepWhere(kb: KnowledgeBase, name: string): string {
+  const p = kb.primitive(name);
+  return p?.family === GENERATED_SLEEP_FAMILY && p.doc ? ` (Linux 6.12, ${p.doc})` : '';
 }
