@@ -181,35 +181,47 @@ interface Direct {
 
 const ACQUIRE_KINDS_EXCLUDED: ReadonlySet<LockKind> = new Set(['rcu', 'seqcount_write', 'bitlock', 'srcu']);
 
+/** Follows a function's primitive calls in order and says when it has left a section its caller
+ *  entered: it released a lock it did not take itself (`unlock; schedule(); lock` in a wait loop,
+ *  ___down_common(), hva_to_pfn_retry()), or an rcu_read_unlock()/preempt_enable() it did not pair
+ *  with its own entry (rcu_lock_break(): unlock, cond_resched(), lock again). Sleeps after that
+ *  point do not count at call sites made inside the caller's section. Shared by the summaries and
+ *  the generated sleep table (src/kb/sleep-db.ts), so both follow the same calls. */
+export class CallerSectionTracker {
+  private readonly own = new Set<string>();
+  private rcu = 0;
+  private preempt = 0;
+  /** True once the function has left a section its caller entered (and for the rest of it). */
+  left = false;
+
+  observe(ev: CallEvent, p: Primitive): void {
+    const lockExpr = lockExprOf(ev, p);
+    if (lockExpr && (p.op === 'lock' || p.op === 'trylock')) this.own.add(lockExpr);
+    if (lockExpr && p.op === 'unlock' && !this.own.has(lockExpr)) this.left = true;
+    if (p.context?.rcu) this.rcu += p.context.rcu;
+    if (p.context?.preempt) this.preempt += p.context.preempt;
+    if (this.rcu < 0 || this.preempt < 0) this.left = true;
+  }
+}
+
 function directFacts(fn: FunctionModel, kb: KnowledgeBase): Direct {
   const d: Direct = { sleep: null, sleepRT: null, gfpParam: null, acquires: [], srcuReadSides: [], srcuSyncs: [], calls: [], straightCalls: new Set(), rtAware: false };
   const paramNames = [...fn.params.keys()];
-  // A function that releases a lock its caller holds (`unlock; schedule(); lock` in a wait loop,
-  // ___down_common(), hva_to_pfn_retry()) sleeps only after the drop: such sleeps do not count at
-  // call sites made under that lock, so they are left out of the summary.
-  const own = new Set<string>();
-  let droppedCallers = false;
-  let ownRcu = 0;
-  let ownPreempt = 0;
+  // Sleeps after the function leaves its caller's section (CallerSectionTracker) do not count at
+  // call sites made inside that section, so they are left out of the summary.
+  const section = new CallerSectionTracker();
   const rtAware = /\bCONFIG_PREEMPT_RT\b/.test(fn.node.text);
   d.rtAware = rtAware;
   for (const ev of fn.events) {
     if (ev.kind !== 'call') continue;
     const p = primitiveOf(ev, kb);
     if (!p) {
-      if (!droppedCallers) d.calls.push(ev);
-      if (!droppedCallers && straight(ev, fn)) d.straightCalls.add(ev);
+      if (!section.left) d.calls.push(ev);
+      if (!section.left && straight(ev, fn)) d.straightCalls.add(ev);
       continue;
     }
-    const lockExpr = lockExprOf(ev, p);
-    if (lockExpr && (p.op === 'lock' || p.op === 'trylock')) own.add(lockExpr);
-    if (lockExpr && p.op === 'unlock' && !own.has(lockExpr)) droppedCallers = true;
-    // The same for context states: an rcu_read_unlock()/preempt_enable() the function did not
-    // pair with its own entry leaves its caller's section (rcu_lock_break(): unlock, cond_resched(),
-    // lock again).
-    if (p.context?.rcu) ownRcu += p.context.rcu;
-    if (p.context?.preempt) ownPreempt += p.context.preempt;
-    if (ownRcu < 0 || ownPreempt < 0) droppedCallers = true;
+    section.observe(ev, p);
+    const droppedCallers = section.left;
     const level = droppedCallers || !straight(ev, fn) ? null : directSleep(ev, kb, fn);
     if (level === 'always' && !d.sleep) d.sleep = { chain: [ev.callee], line: ev.line };
     if (level === 'rt' && !d.sleepRT && !rtAware) d.sleepRT = { chain: [ev.callee], line: ev.line };

@@ -45,7 +45,7 @@ import { join, relative } from 'node:path';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { FunctionModel, KnowledgeBase } from '../engine/types.js';
 import { modelUnit, wholeFileUnit } from '../engine/index.js';
-import { computeSummaries, isSleepSummary, lockExprOf, primitiveOf, straight } from '../engine/summaries.js';
+import { CallerSectionTracker, computeSummaries, isSleepSummary, primitiveOf, straight } from '../engine/summaries.js';
 import { buildKnowledgeBase, RULES_DIR, type Facts } from './index.js';
 import { SLEEP_TABLE_LINE } from './schema.js';
 
@@ -148,29 +148,20 @@ function underPreprocessorBranch(node: SyntaxNode, fn: FunctionModel): boolean {
   return false;
 }
 
-/** The functions a definition calls on its straight path, before it releases anything its caller
- *  holds: the same calls the engine's summaries follow (summaries.ts directFacts, which does not
- *  export them). */
+/** The functions a definition calls on its straight path, before it leaves a section its caller
+ *  entered (the summaries' CallerSectionTracker: the same calls the engine's summaries follow). */
 function straightCallees(fn: FunctionModel, kb: KnowledgeBase): string[] {
-  const own = new Set<string>();
-  let dropped = false;
-  let rcu = 0;
-  let preempt = 0;
+  const section = new CallerSectionTracker();
   const out: string[] = [];
   for (const ev of fn.events) {
     if (ev.kind !== 'call') continue;
     const p = primitiveOf(ev, kb);
     if (!p) {
-      if (!dropped && /^[A-Za-z_]\w*$/.test(ev.callee) && !out.includes(ev.callee) && straight(ev, fn) && !underPreprocessorBranch(ev.node, fn)) out.push(ev.callee);
+      if (/^[A-Za-z_]\w*$/.test(ev.callee) && !out.includes(ev.callee) && straight(ev, fn) && !underPreprocessorBranch(ev.node, fn)) out.push(ev.callee);
       continue;
     }
-    const lock = lockExprOf(ev, p);
-    if (lock && (p.op === 'lock' || p.op === 'trylock')) own.add(lock);
-    if (lock && p.op === 'unlock' && !own.has(lock)) dropped = true;
-    if (p.context?.rcu) rcu += p.context.rcu;
-    if (p.context?.preempt) preempt += p.context.preempt;
-    if (rcu < 0 || preempt < 0) dropped = true;
-    if (dropped) break;
+    section.observe(ev, p);
+    if (section.left) break;
   }
   return out;
 }
