@@ -4,8 +4,8 @@
 // this on the vCPU-creation path). Collect the items and wait once, or defer the reclaim with
 // call_srcu().
 //
-// Approach: enclosing loops of the event (LoopInfo); S is "per item" when it mentions an identifier
-// of the loop header or one the loop body assigns (`&gdev->descs[i].srcu` in `for (i = ...)`), and
+// Approach: enclosing loops of the event (LoopInfo); S is "per item" when it mentions an iterator
+// cursor or a variable the loop assigns (header or body) (`&gdev->descs[i].srcu` in `for (i = ...)`), and
 // then each iteration needs its own wait, so it stays silent.
 // A wait reached through a callee is reported as info (the callee may wait on some calls only).
 // Blind spots: loops in callers (the function itself called per item), paths that are hot for
@@ -56,9 +56,15 @@ export const syncHotPath: Check = {
         }
         if (!ssp) return;
         const loop = ev.loops[ev.loops.length - 1]!;
-        const loopIds = identifiers(loop.kind === 'iterator' ? loop.condition : header(loop.node.text) + ' ' + loop.condition);
-        for (const kw of ['for', 'while', 'do', 'if', 'sizeof', 'NULL', 'true', 'false']) loopIds.delete(kw);
-        // Variables the body assigns also change per iteration (`j = next(i); synchronize_srcu(srcus[j])`).
+        // What changes per iteration: an iterator's cursors (its plain-identifier arguments; the
+        // list head `&af->rules` stays the same object) and every variable the loop assigns, in
+        // its header (`i = 0; ...; i++`) or body (`j = next(i); synchronize_srcu(srcus[j])`).
+        // Other identifiers of the header (`i < ad->n`) name fixed objects.
+        const loopIds = new Set<string>();
+        if (loop.kind === 'iterator') {
+          const args = /\((.*)\)\s*$/s.exec(loop.condition)?.[1] ?? '';
+          for (const a of args.split(',')) if (/^\s*[A-Za-z_]\w*\s*$/.test(a)) loopIds.add(a.trim());
+        }
         for (const m of loop.node.text.matchAll(/(?<![\w>.])([A-Za-z_]\w*)\s*(?:=(?!=)|\+\+|--|\+=|-=)|(?:\+\+|--)\s*([A-Za-z_]\w*)/g)) loopIds.add(m[1] ?? m[2]!);
         const perItem = [...identifiers(ssp)].some((id) => loopIds.has(id));
         if (perItem) return;

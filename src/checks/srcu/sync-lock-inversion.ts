@@ -41,6 +41,14 @@ interface SyncUnder {
   chain: string[];
 }
 
+/** The patch changed the read side between its srcu_read_lock() and this lock: a moved or removed
+ *  srcu_read_unlock() (a fix reversed) that now leaves the lock inside the section counts as the
+ *  patch introducing it. */
+function spanChanged(fn: FunctionModel, from: number, to: number): boolean {
+  for (let l = from; l <= to; l++) if (fn.unit.changed.has(l)) return true;
+  return false;
+}
+
 function srcuFact(kb: CheckContext['kb'], f: LockOrderFact): boolean {
   return /srcu_struct/.test(kb.fieldType(f.after)?.type ?? '') || /(^|->|\.)\w*srcu$/.test(f.after);
 }
@@ -79,7 +87,7 @@ export const syncLockInversion: Check = {
             for (const sec of ev.ctx.srcu) {
               inside.push({
                 ssp: sectionSsp(sec, ctx.kb), lock, via: ev.callee, mode: p.mode ?? 'exclusive', fn, line: ev.line,
-                readLine: sec.line, readVia: sec.via, changed: ev.changed || fn.unit.changed.has(sec.line), chain: [`${fn.name}()`, `${ev.callee}()`],
+                readLine: sec.line, readVia: sec.via, changed: ev.changed || spanChanged(fn, sec.line, ev.line), chain: [`${fn.name}()`, `${ev.callee}()`],
               });
             }
           }
@@ -90,7 +98,7 @@ export const syncLockInversion: Check = {
             for (const sec of ev.ctx.srcu) {
               inside.push({
                 ssp: sectionSsp(sec, ctx.kb), lock: a.lockClass, via: a.chain.at(-1)?.replace(/\(\)$/, '') ?? 'lock', mode: a.mode, fn, line: ev.line,
-                readLine: sec.line, readVia: sec.via, changed: ev.changed, chain: [`${fn.name}()`, ...a.chain],
+                readLine: sec.line, readVia: sec.via, changed: ev.changed || spanChanged(fn, sec.line, ev.line), chain: [`${fn.name}()`, ...a.chain],
               });
             }
           }

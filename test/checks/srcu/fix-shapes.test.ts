@@ -1,0 +1,33 @@
+// srcu in hunk-only mode over the shapes real SRCU fixes take (fix-shapes.ts): each buggy form
+// (the fix reversed) draws its finding within three lines of its anchor, as the corpus scorer
+// counts it, with an interleaving that reaches the flagged line; each fixed form draws nothing.
+// Known misses are asserted as misses (their fixed form must still be silent).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runChecksOnPatch } from '../../helpers/check-tester.js';
+import { checks } from '../../../src/checks/srcu/index.js';
+import { SRCU_BALANCED_PATCHES, SRCU_FIX_SHAPES, anchorLines } from './fix-shapes.js';
+
+for (const s of SRCU_FIX_SHAPES) {
+  test(`fix shape${s.knownMiss ? ' (known miss)' : ''}: ${s.name}`, async () => {
+    const anchors = anchorLines(s.buggy, s.anchor);
+    assert.equal(anchors.length, 1, `anchor ${s.anchor} appears once in the buggy form`);
+    const buggy = await runChecksOnPatch(s.buggy, { checks });
+    const got = JSON.stringify(buggy.map((f) => `${f.ruleId}@${f.line}`));
+    const hit = buggy.find((f) => f.ruleId === s.rule && Math.abs(f.line - anchors[0]!) <= 3);
+    if (s.knownMiss) {
+      assert.equal(hit, undefined, `now caught (${got}): drop knownMiss`);
+    } else {
+      assert.ok(hit, `expected ${s.rule} near line ${anchors[0]}, got ${got}`);
+      assert.ok(hit.reproduction.interleaving?.steps.some((st) => st.line === hit.line), 'the interleaving reaches the flagged line');
+    }
+    const fixed = await runChecksOnPatch(s.fixed, { checks });
+    assert.deepEqual(fixed.map((f) => `${f.ruleId}@${f.line}: ${f.message}`), []);
+  });
+}
+
+for (const b of SRCU_BALANCED_PATCHES) {
+  test(`balanced read side across functions stays silent: ${b.name}`, async () => {
+    assert.deepEqual((await runChecksOnPatch(b.patch, { checks })).map((f) => `${f.ruleId}@${f.line}: ${f.message}`), []);
+  });
+}
