@@ -9,6 +9,8 @@
 // exit, cleanup, remove, unregister) are cold and stay silent, as do waits that free through a
 // helper (the helper may need to sleep or do more than free).
 // Severity info: a latency review note, not a correctness bug.
+// A patch that only inserts the wait between an unpublish and a free it leaves as they were is the
+// fix of a use-after-free and stays silent.
 // Blind spots: how often the function really runs is unknown; frees through helpers.
 
 import type { CallEvent, Check } from '../../engine/types.js';
@@ -55,6 +57,9 @@ export const syncBeforeFree: Check = {
           const freed = stripExpr(next.args[0] ?? '');
           if (!/^[A-Za-z_]\w*$/.test(freed) || fn.params.has(freed)) return;
           if (!ev.changed && !next.changed && !pub.changed) return;
+          // A patch that only inserts the wait between an unpublish and a free it does not touch
+          // is fixing a use-after-free (srcu-free-without-grace-period), not adding latency.
+          if (ev.changed && !next.changed && !pub.changed && !fn.unit.changed.has(next.line)) return;
           ctx.report({
             unit: fn.unit,
             fn,

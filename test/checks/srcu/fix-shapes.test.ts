@@ -31,3 +31,50 @@ for (const b of SRCU_BALANCED_PATCHES) {
     assert.deepEqual((await runChecksOnPatch(b.patch, { checks })).map((f) => `${f.ruleId}@${f.line}: ${f.message}`), []);
   });
 }
+
+// Near misses of the checks the shapes exercise.
+const addFunction = (file: string, body: string[]): string =>
+  [`diff --git a/${file} b/${file}`, `--- a/${file}`, `+++ b/${file}`, `@@ -10,2 +10,${2 + body.length} @@`, ' #include <linux/srcu.h>', ...body.map((l) => `+${l}`), ' ', ''].join('\n');
+
+test('near miss: a plain-RCU field (read with rcu_dereference) freed after its replacement is not an SRCU finding', async () => {
+  const patch = addFunction('drivers/acme/acme-rcu.c', [
+    'const char *acme_peek(struct acme_desc *desc)',
+    '{',
+    '	return rcu_dereference(desc->label);',
+    '}',
+    '',
+    'static void acme_relabel(struct acme_desc *desc, const char *new)',
+    '{',
+    '	const char *old = rcu_replace_pointer(desc->label, new, 1);',
+    '',
+    '	kfree(old);',
+    '}',
+  ]);
+  assert.deepEqual((await runChecksOnPatch(patch, { checks })).map((f) => `${f.ruleId}@${f.line}`), []);
+});
+
+test('near miss: one synchronize_srcu() per entry on the entry\'s own srcu_struct (the iterator cursor) is needed, not a hot path', async () => {
+  const patch = addFunction('drivers/acme/acme-bus.c', [
+    'static void acme_bus_quiesce(struct acme_bus *bus)',
+    '{',
+    '	struct acme_dev *dev;',
+    '',
+    '	list_for_each_entry(dev, &bus->devices, node)',
+    '		synchronize_srcu(&dev->srcu);',
+    '}',
+  ]);
+  assert.deepEqual((await runChecksOnPatch(patch, { checks })).map((f) => `${f.ruleId}@${f.line}`), []);
+});
+
+test('the same loop waiting on the bus\'s srcu_struct is one grace period per entry', async () => {
+  const patch = addFunction('drivers/acme/acme-bus.c', [
+    'static void acme_bus_quiesce(struct acme_bus *bus)',
+    '{',
+    '	struct acme_dev *dev;',
+    '',
+    '	list_for_each_entry(dev, &bus->devices, node)',
+    '		synchronize_srcu(&bus->srcu);',
+    '}',
+  ]);
+  assert.deepEqual((await runChecksOnPatch(patch, { checks })).map((f) => `${f.ruleId}@${f.line}`), ['srcu-sync-hot-path@16']);
+});

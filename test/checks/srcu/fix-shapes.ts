@@ -14,7 +14,8 @@ export type SrcuRule =
   | 'srcu-sync-lock-inversion'
   | 'srcu-sync-hot-path'
   | 'srcu-sync-atomic'
-  | 'srcu-cleanup-without-barrier';
+  | 'srcu-cleanup-without-barrier'
+  | 'srcu-free-without-grace-period';
 
 export interface SrcuFixShape {
   name: string;
@@ -305,6 +306,42 @@ export const SRCU_FIX_SHAPES: SrcuFixShape[] = [
         ' }',
       ] },
     ], 'the call_srcu() on ad->srcu is outside the hunk, and the only evidence the hunk gives, the srcu_barrier() the patch deletes, is not visible to checks (units carry post-image lines only)'),
+  // The old object freed right after the unpublish: the fix waits for the readers first.
+  shape('SRCU-protected object freed without synchronize_srcu()', 'srcu-free-without-grace-period', 'drivers/acme/acme-filter.c',
+    'kfree(old);', [
+      { start: 410, header: 'static int acme_set_filter(struct acme_ctx *ac, struct acme_filter *new)', lines: [
+        ' 	mutex_lock(&ac->lock);',
+        ' 	old = srcu_dereference_check(ac->filter, &ac->srcu, lockdep_is_held(&ac->lock));',
+        ' 	rcu_assign_pointer(ac->filter, new);',
+        ' 	mutex_unlock(&ac->lock);',
+        ' ',
+        '+	synchronize_srcu(&ac->srcu);',
+        ' 	kfree(old);',
+        ' 	return 0;',
+        ' }',
+      ] },
+    ]),
+  // The same with rcu_replace_pointer(), the field's SRCU reader in another hunk of the file.
+  shape('replaced pointer freed at once, its srcu_dereference() reader elsewhere in the patch', 'srcu-free-without-grace-period', 'drivers/acme/acme-label.c',
+    'kfree_const(old);', [
+      { start: 90, header: 'const char *acme_get_label(struct acme_desc *desc)', lines: [
+        ' {',
+        '-	return srcu_dereference(desc->label, &desc->srcu) ?: "unused";',
+        '+	const char *label = srcu_dereference(desc->label, &desc->srcu);',
+        '+',
+        '+	return label ?: "unused";',
+        ' }',
+      ] },
+      { start: 130, header: 'static int acme_set_label(struct acme_desc *desc, const char *label)', lines: [
+        ' 	}',
+        ' ',
+        ' 	old = rcu_replace_pointer(desc->label, new, 1);',
+        '+	synchronize_srcu(&desc->srcu);',
+        ' 	kfree_const(old);',
+        ' ',
+        ' 	return 0;',
+      ] },
+    ]),
 ];
 
 /** Correct patches the checks must leave silent: read sides opened in one function and closed in
