@@ -1,6 +1,8 @@
 // Context questions the seqcount checks ask at a program point.
 import type { AnalysisEvent, CallEvent, Context, FunctionModel, HeldLock } from '../../engine/types.js';
 import { callTarget, sameObject } from '../srcu/srcu-expr.js';
+import { deletedLines } from '../../engine/units.js';
+import { registeredElsewhere } from '../atomic-sleep/sleep-site.js';
 
 const SLEEPING_LOCKS = new Set(['mutex', 'rwsem', 'semaphore']);
 const PREEMPT_OFF_LOCKS = new Set(['spinlock', 'raw_spinlock', 'rwlock', 'bit_spinlock', 'local_lock']);
@@ -46,3 +48,40 @@ export function earlierSleep(ev: AnalysisEvent, fn: FunctionModel): CallEvent | 
   return fn.events.find((e): e is CallEvent => e.kind === 'call' && e.line < ev.line && !!e.primitive?.sleeps && e.ctx.atomic.length === 0);
 }
 
+
+/** The roles of `fn`: its own (signature, registrations in its unit) and, in hunk-only review,
+ *  those another hunk of the same file registers it for (request_irq() in the probe hunk). */
+export function rolesOf(fn: FunctionModel, all: readonly FunctionModel[]): readonly string[] {
+  if (fn.unit.mode !== 'hunk') return fn.roles;
+  return [...new Set([...fn.roles, ...registeredElsewhere(fn, all).roles])];
+}
+
+// Calls that make a section non-preemptible (or IRQ/BH-safe) on !PREEMPT_RT. A reversed fix shows
+// them as deleted lines of the hunk that holds the writer: the patch took the protection away.
+const PROTECTION = /\b(preempt_disable|local_irq_save|local_irq_disable|local_bh_disable|get_cpu|get_cpu_ptr|\w+_irqsave|\w+_lock_irq|\w+_lock_bh|u64_stats_update_begin_irqsave)\s*\(/;
+
+/** A deleted line of `fn`'s hunk that disabled preemption, IRQs or BH around `counter` (or, with
+ *  no counter, anywhere): the patch removed the write side's protection. */
+export function removedProtection(fn: FunctionModel, counter?: string): string | undefined {
+  if (fn.unit.mode !== 'hunk') return undefined;
+  return deletedLines(fn.unit).find((l) => PROTECTION.test(l) && (!counter || !/seq|u64_stats/.test(l) || l.includes(counter)))?.trim();
+}
+
+const IRQ_PROTECTION = /\b(local_irq_save|local_irq_disable|\w+_irqsave|\w+_irq)\s*\(/;
+
+/** A deleted line of `fn`'s hunk that disabled IRQs around the write side of `counter` (the
+ *  counter's own _irqsave / _irq writer, or local_irq_save()/local_irq_disable()): the patch made
+ *  an IRQ-safe write section IRQ-unsafe. For a seqlock_t the _irq forms exist for nothing else
+ *  (write_seqlock() already disables preemption); whoever wrote them knew IRQ context uses it. */
+export function removedIrqProtection(fn: FunctionModel, counter: string): string | undefined {
+  if (fn.unit.mode !== 'hunk') return undefined;
+  return deletedLines(fn.unit).find((l) => IRQ_PROTECTION.test(l) && (/\b(local_irq_save|local_irq_disable)\s*\(/.test(l) || (/seq|u64_stats/.test(l) && l.includes(counter))))?.trim();
+}
+
+/** An IRQ handler (irqreturn_t) named as the thread half of a threaded IRQ (`foo_irq_thread`,
+ *  `foo_thread_fn`): hunk-only review rarely shows the request_threaded_irq() that says so, and
+ *  the name is how drivers tell the two halves apart (hard handlers are `foo_isr`, `foo_irq`). */
+export function threadedByName(fn: FunctionModel): boolean {
+  const head = fn.node.text.slice(0, Math.max(0, fn.node.text.indexOf('{')));
+  return /\birqreturn_t\b/.test(head) && /_thread(ed)?(_fn|_func|_handler)?$|^threaded_|_threaded_irq$/.test(fn.name);
+}

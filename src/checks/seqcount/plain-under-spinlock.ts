@@ -7,13 +7,19 @@
 // Approach: write_seqcount_begin() on a counter known (declaration, seqcount_init(), field facts)
 // to be a plain seqcount_t while the context holds a spinlock_t/rwlock_t and nothing that stays
 // non-preemptible on RT (raw spinlock, explicit preempt_disable/local_irq_disable).
+// In hunk-only review the conversion reversed is also found where the writers are not in the
+// patch: a hunk that deletes seqcount_LOCKNAME_init(&s, &lock) and adds seqcount_init(&s) drops
+// the lock association (reported on the new seqcount_init()).
 // Blind spots: counters of unknown type; the lock taken by a caller the engine does not see.
 
 import type { Check } from '../../engine/types.js';
-import { callTarget } from '../srcu/srcu-expr.js';
+import { callTarget, stripExpr } from '../srcu/srcu-expr.js';
 import { callText, interleaving, repro, step } from '../srcu/repro.js';
 import { counterType, unitsOf } from './counter-type.js';
 import { nonPreemptibleOnRT } from './context.js';
+import { deletedLines } from '../../engine/units.js';
+
+const LOCKNAME_INIT = /\bseqcount_(spinlock|rwlock|mutex|ww_mutex)_init\s*\(\s*&?\s*([^,]+?)\s*,\s*&?\s*([^)]+?)\s*\)/;
 
 export const plainUnderSpinlock: Check = {
   meta: {
@@ -32,6 +38,40 @@ export const plainUnderSpinlock: Check = {
   },
   create(ctx) {
     return {
+      onFunction(fn) {
+        if (fn.unit.mode !== 'hunk') return;
+        const dropped = deletedLines(fn.unit).map((l) => LOCKNAME_INIT.exec(l)).filter((m): m is RegExpExecArray => !!m);
+        if (!dropped.length) return;
+        for (const ev of fn.events) {
+          if (ev.kind !== 'call' || ev.callee !== 'seqcount_init' || !ev.changed) continue;
+          const counter = stripExpr(ev.args[0] ?? '');
+          const was = dropped.find((m) => stripExpr(m[2]!) === counter);
+          if (!counter || !was) continue;
+          const lockType = `seqcount_${was[1]}_t`;
+          const lock = stripExpr(was[3]!);
+          ctx.report({
+            unit: fn.unit,
+            fn,
+            line: ev.line,
+            message: `${counter} was a ${lockType} associated with ${lock}; seqcount_init() makes it a plain seqcount_t: lockdep no longer checks that writers hold ${lock}, and on PREEMPT_RT readers spin on a preempted writer instead of waiting on ${lock}. Keep ${lockType}.`,
+            key: `${counter}:${lock}:init`,
+            reproduction: repro({
+              chain: [`${fn.name}()`, 'seqcount_init()'],
+              configs: ['CONFIG_PREEMPT_RT'],
+              interleaving: interleaving(
+                'PREEMPT_RT: reader spins on a preempted writer',
+                ['CPU0 (writer task)', 'CPU0 (RT reader task)'],
+                [
+                  step(0, callText('seqcount_init', ev.args), fn.unit.file, ev.line, `no lock associated any more`),
+                  step(0, `${was[1] === 'rwlock' ? 'write_lock' : was[1] === 'spinlock' ? 'spin_lock' : 'mutex_lock'}(&${lock}); write_seqcount_begin(&${counter});`, undefined, undefined, 'sleeping lock on RT: preemption stays enabled; writer preempted'),
+                  step(1, `seq = read_seqcount_begin(&${counter});`, undefined, undefined, 'plain seqcount_t: spins, cannot boost the writer'),
+                ],
+                'the RT reader spins forever; the writer never runs again on this CPU (livelock)',
+              ),
+            }),
+          });
+        }
+      },
       onEvent(ev, fn) {
         if (ev.kind !== 'call' || !/^write_seqcount_begin(_nested)?$/.test(ev.callee)) return;
         if (nonPreemptibleOnRT(ev.ctx)) return;

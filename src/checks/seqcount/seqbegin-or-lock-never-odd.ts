@@ -7,12 +7,15 @@
 //
 // Approach: for the marker variable of each call, read every assignment to it in the function's
 // text (all fragments in hunk mode): only `= <even constant>` assignments -> report, on the
-// assignment. Anything else (`seq = 1`, `seq++`, `seq |= 1`, `seq = nextseq`, `&seq` passed
-// elsewhere) counts as making it odd.
+// assignment. A copy from another local (`seq = nextseq`, the two-variable form) is even when
+// every assignment of that local is. Anything else (`seq = 1`, `seq++`, `seq |= 1`, `&seq`
+// passed elsewhere) counts as making it odd. The patch introduced the problem when it changed the
+// call or an assignment, or deleted a line that assigned the marker (a fix's `seq++` reversed).
 // Blind spots: markers changed through macros or pointers the text does not show; in hunk mode an
 // odd-making assignment in a part of the function the patch does not show.
 
 import type { Check, FunctionModel } from '../../engine/types.js';
+import { deletedLines } from '../../engine/units.js';
 import { fragmentsOf, stripExpr } from '../srcu/srcu-expr.js';
 import { callText, interleaving, repro, step } from '../srcu/repro.js';
 
@@ -20,6 +23,12 @@ interface Assign {
   line: number;
   text: string;
   even: boolean;
+  /** The patch added this line (in the unit of its own fragment). */
+  changed: boolean;
+  /** `v = w` with w a plain identifier: even exactly when w is. */
+  copyOf?: string;
+  /** The fragment (hunk-only) or function the assignment is in. */
+  fn: FunctionModel;
 }
 
 function assignments(fns: FunctionModel[], v: string): { list: Assign[]; escapes: boolean } {
@@ -35,6 +44,7 @@ function assignments(fns: FunctionModel[], v: string): { list: Assign[]; escapes
       if (seenRows.has(key)) return;
       seenRows.add(key);
       const line = fn.unit.lineMap[start + i] ?? 0;
+      const changed = fn.unit.changed.has(line);
       for (const m of row.matchAll(assignRe)) {
         const pre = m[1];
         const op = m[2];
@@ -42,12 +52,13 @@ function assignments(fns: FunctionModel[], v: string): { list: Assign[]; escapes
         if (/&\s*$/.test(before) && !/read_seqbegin_or_lock\w*\s*\([^,]*,\s*&\s*$/.test(before)) escapes = true;
         if (!pre && !op) continue;
         if (pre || op !== '=') {
-          list.push({ line, text: row.trim(), even: false });
+          list.push({ line, text: row.trim(), even: false, changed, fn });
           continue;
         }
         const val = (m[3] ?? '').trim();
         const n = /^(0x[0-9a-f]+|\d+)[uUlL]*$/i.test(val) ? Number(val.replace(/[uUlL]+$/, '')) : NaN;
-        list.push({ line, text: row.trim(), even: Number.isInteger(n) && n % 2 === 0 });
+        const copyOf = /^[A-Za-z_]\w*$/.test(val) && val !== v ? val : undefined;
+        list.push({ line, text: row.trim(), even: Number.isInteger(n) && n % 2 === 0, changed, fn, ...(copyOf ? { copyOf } : {}) });
       }
     });
   }
@@ -79,21 +90,41 @@ export const seqbeginOrLockNeverOdd: Check = {
         const v = stripExpr(arg);
         if (!/^[A-Za-z_]\w*$/.test(v) || fn.params.has(v)) return;
         const frags = fragmentsOf(ctx.functions(), fn);
-        const { list, escapes } = assignments(frags.length ? frags : [fn], v);
-        if (escapes || !list.length || list.some((a) => !a.even)) return;
-        const init = list[0]!;
-        if (!ev.changed && !list.some((a) => fn.unit.changed.has(a.line))) return;
+        const parts = frags.length ? frags : [fn];
+        const { list, escapes } = assignments(parts, v);
+        if (escapes || !list.length) return;
+        // A copy from another local (`seq = nextseq`) is even when that local only ever is.
+        const sources = new Map<string, Assign[]>();
+        for (const a of list) {
+          if (a.even || !a.copyOf || sources.has(a.copyOf) || fn.params.has(a.copyOf)) continue;
+          const src = assignments(parts, a.copyOf);
+          if (src.escapes || !src.list.length || src.list.some((x) => !x.even)) return;
+          sources.set(a.copyOf, src.list);
+        }
+        if (list.some((a) => !a.even && !(a.copyOf && sources.has(a.copyOf)))) return;
+        const all = [...[...sources.values()].flat(), ...list].sort((a, b) => a.line - b.line);
+        const init = all.find((a) => a.even)!;
+        const names = [v, ...sources.keys()];
+        const assignRe = new RegExp(`(?<![\\w>.])(${names.join('|')})\\b\\s*(\\+\\+|--|[-+|^&]?=(?!=))|(\\+\\+|--)\\s*(${names.join('|')})\\b`);
+        const deleting = parts.find((p) => deletedLines(p.unit).some((l) => assignRe.test(l)));
+        if (!ev.changed && !all.some((a) => a.changed) && !deleting) return;
         const key = `${stripExpr(ev.args[0] ?? '')}:${v}`;
+        const through = init.copyOf === undefined && !list.includes(init) ? ` (copied into ${v})` : '';
         if (done.has(`${fn.unit.file}:${fn.name}:${key}`)) return;
         done.add(`${fn.unit.file}:${fn.name}:${key}`);
         const lock = stripExpr(ev.args[0] ?? '');
+        // Reported on the even assignment, in the fragment that holds it; a deleted odd-making
+        // assignment counts as introduced through the lines the deletion left changed.
+        const at = init.line ? init.fn : fn;
+        const introduced = [ev.line, ...all.map((a) => a.line).filter((l) => l > 0)];
+        if (deleting) introduced.push(...[...deleting.unit.changed].filter((l) => at.unit === deleting.unit && l >= init.line));
         ctx.report({
-          unit: fn.unit,
-          fn,
+          unit: at.unit,
+          fn: at,
           line: init.line || ev.line,
-          message: `${v} is only ever set to an even value (\`${init.text}\`), so read_seqbegin_or_lock(&${lock}, &${v}) at line ${ev.line} never takes ${lock}: every retry is another lockless pass. Start with ${v} = 1 and increment it at the top of each pass (or set it odd before retrying).`,
+          message: `${v} is only ever set to an even value (\`${init.text}\`${through}), so read_seqbegin_or_lock(&${lock}, &${v}) at line ${ev.line} never takes ${lock}: every retry is another lockless pass. Start with ${v} = 1 and increment it at the top of each pass (or set it odd before retrying).`,
           key,
-          introducedLines: [ev.line, ...list.map((a) => a.line).filter((l) => l > 0)],
+          introducedLines: introduced,
           reproduction: repro({
             chain: [`${fn.name}()`, `${ev.callee}()`],
             interleaving: interleaving(

@@ -11,6 +11,8 @@
 //     process-context writer non-preemptible);
 //  2. a per-CPU counter (this_cpu_ptr()/per_cpu_ptr() result) updated in a `notrace` function:
 //     tracing and BPF hooks run in any context, so the same per-CPU counter is re-entered from IRQ;
+//  3. in hunk-only review, the writer's hunk deletes the IRQ protection of the section (the
+//     counter's _irqsave / _irq writer, local_irq_save()) and nothing disables IRQs instead;
 // (A per-CPU counter with no such evidence stays silent: networking code updates per-CPU stats with
 // BH disabled by callers the code does not show.)
 // Blind spots: IRQ users in code that is not analysed; callers that disable IRQs invisibly.
@@ -19,7 +21,7 @@ import type { CallEvent, Check, FunctionModel } from '../../engine/types.js';
 import { callTarget, sameObject, stripExpr } from '../srcu/srcu-expr.js';
 import { callText, interleaving, repro, step } from '../srcu/repro.js';
 import { counterType, unitsOf } from './counter-type.js';
-import { nonPreemptible } from './context.js';
+import { earlierSleep, nonPreemptible, removedIrqProtection, sleepingLocksHeld } from './context.js';
 
 // Hard-IRQ-like roles. Softirq users are not evidence: process-context writers of such counters
 // usually run with BH disabled by their callers (ndo_start_xmit, NAPI), which the code does not show.
@@ -79,15 +81,24 @@ export const writerIrqUnsafe: Check = {
           } else if (t.kind === 'u64_stats' || t.kind === 'plain' || t.kind === 'unknown') {
             const root = /^[A-Za-z_]\w*/.exec(stripExpr(counter))?.[0];
             const percpu = fn.events.find((e): e is CallEvent => e.kind === 'call' && e.line <= ev.line && PERCPU.test(e.callee) && e.resultUse.kind === 'assign' && stripExpr(e.resultUse.target ?? '') === root);
-            if (!percpu || nonPreemptible(ev.ctx, fn)) continue;
             const head = fn.node.text.slice(0, Math.max(0, fn.node.text.indexOf('{')));
-            if (/\bnotrace\b/.test(head) || /\bnotrace\b/.test(fn.unit.text.split('\n').find((l) => new RegExp(`\\b${fn.name}\\s*\\(`).test(l)) ?? '')) {
+            const notrace = () => /\bnotrace\b/.test(head) || /\bnotrace\b/.test(fn.unit.text.split('\n').find((l) => new RegExp(`\\b${fn.name}\\s*\\(`).test(l)) ?? '');
+            if (percpu && !nonPreemptible(ev.ctx, fn) && notrace()) {
               why = `${counter} is per-CPU (${percpu.callee}() at line ${percpu.line}) and ${fn.name}() is notrace, i.e. called from tracing/BPF hooks that also run in IRQ context on the same CPU`;
             }
             other = undefined;
           }
+          // 3. the patch took the section's IRQ protection away (an _irqsave writer of this counter
+          //    or local_irq_save() deleted in the writer's hunk): a fix of this class reversed.
+          //    A u64_stats writer that also holds a mutex or slept is seqcount-writer-preemptible's.
+          //    Not in an IRQ handler: a hard one runs with IRQs off (plain is right there), a threaded
+          //    one is preemptible (seqcount-writer-preemptible's), and hunk-only review rarely tells.
+          const irqHandler = /\birqreturn_t\b/.test(fn.node.text.slice(0, Math.max(0, fn.node.text.indexOf('{'))));
+          const preemptibleFinding = irqHandler || (t.kind === 'u64_stats' && (sleepingLocksHeld(ev, fn).length > 0 || !!earlierSleep(ev, fn)));
+          const removed = why || preemptibleFinding ? undefined : removedIrqProtection(fn, counter);
+          if (removed) why = `the patch removed \`${removed}\` from this write section, which IRQ context on this CPU can then enter`;
           if (!why) continue;
-          if (!ev.changed && !(other?.ev.changed ?? false)) continue;
+          if (!ev.changed && !(other?.ev.changed ?? false) && !removed) continue;
           const key = `${counter}:${ev.callee}`;
           if (done.has(`${fn.name}:${key}`)) continue;
           done.add(`${fn.name}:${key}`);

@@ -5,7 +5,11 @@
 // writer runs again; an RT-priority reader spins forever.
 //
 // Approach: positive evidence of preemptible context only (a plain function with no visible
-// context is silent: most writers run under a caller's spinlock or in softirq). seqcount_LOCKNAME_t
+// context is silent: most writers run under a caller's spinlock or in softirq). In hunk-only
+// review a threaded handler is known from a request_threaded_irq() in another hunk of the file or
+// from its name (irqreturn_t foo_thread_fn()); a writer the patch leaves unchanged counts when the
+// hunk deletes its protection, and a deleted preempt_disable() around a counter of unknown type
+// says it is a plain seqcount_t. seqcount_LOCKNAME_t
 // writers are left alone: their write API disables preemption for non-spinning lock types. raw_
 // writers are left alone: they exist for readers that never spin (raw_seqcount_try_begin users).
 // Blind spots: preemptible callers that the engine does not see; writers of unknown counter type.
@@ -14,7 +18,7 @@ import type { Check } from '../../engine/types.js';
 import { callTarget } from '../srcu/srcu-expr.js';
 import { callText, interleaving, repro, step } from '../srcu/repro.js';
 import { counterType, unitsOf } from './counter-type.js';
-import { earlierSleep, nonPreemptible, sleepingLocksHeld } from './context.js';
+import { earlierSleep, nonPreemptible, removedProtection, rolesOf, sleepingLocksHeld, threadedByName } from './context.js';
 
 const WRITERS = /^(write_seqcount_begin|write_seqcount_begin_nested|u64_stats_update_begin)$/;
 
@@ -40,11 +44,17 @@ export const writerPreemptible: Check = {
         if (nonPreemptible(ev.ctx, fn)) return;
         const counter = callTarget(ev);
         if (!counter) return;
-        const t = counterType(ev.callee, counter, fn, unitsOf(ctx.functions()), ctx.kb);
+        let t = counterType(ev.callee, counter, fn, unitsOf(ctx.functions()), ctx.kb);
+        // A counter of unknown type whose write side the patch stripped of preempt_disable(): only a
+        // plain seqcount_t needs that by hand (seqcount_LOCKNAME_t writers disable preemption themselves).
+        const removed = removedProtection(fn, counter);
+        if (t.kind === 'unknown' && removed && /\b(preempt_disable|local_irq_save|local_irq_disable)\s*\(/.test(removed))
+          t = { kind: 'plain', type: 'seqcount_t', lock: null, source: `its write side had ${removed.replace(/;$/, '')}, which only a plain seqcount_t needs` };
         if (t.kind !== 'plain' && t.kind !== 'u64_stats') return;
         const locks = sleepingLocksHeld(ev, fn);
         const slept = earlierSleep(ev, fn);
-        const threaded = fn.roles.includes('threaded-irq');
+        const roles = rolesOf(fn, ctx.functions());
+        const threaded = roles.includes('threaded-irq') || (threadedByName(fn) && !roles.includes('hardirq'));
         let why: string;
         let first: { action: string; line?: number };
         if (locks.length) {
@@ -58,7 +68,9 @@ export const writerPreemptible: Check = {
           why = `${fn.name}() runs as a threaded IRQ handler, in preemptible task context`;
           first = { action: `/* ${fn.name}(): irq thread */` };
         } else return;
-        if (!ev.changed && !(first.line && fn.unit.changed.has(first.line))) return;
+        // Introduced: the writer or what makes it preemptible is new, or the patch deleted the
+        // preempt_disable() / _irqsave that protected it (a fix reversed).
+        if (!ev.changed && !(first.line && fn.unit.changed.has(first.line)) && !removed) return;
         const end = ev.callee.startsWith('u64_stats') ? 'u64_stats_update_end' : 'write_seqcount_end';
         const fix = ev.callee.startsWith('u64_stats') ? 'u64_stats_update_begin_irqsave()' : 'preempt_disable() around the write side (or a seqcount_LOCKNAME_t)';
         ctx.report({
