@@ -7,7 +7,8 @@
 // Approach: enclosing loops of the event (LoopInfo); S is "per item" when it mentions an iterator
 // cursor or a variable the loop assigns (header or body) (`&gdev->descs[i].srcu` in `for (i = ...)`), and
 // then each iteration needs its own wait, so it stays silent.
-// A wait reached through a callee is reported as info (the callee may wait on some calls only).
+// A wait reached through a callee is reported as info (the callee may wait on some calls only), as
+// is a loop in a teardown function (release, remove, cleanup ...), which runs once per object.
 // Blind spots: loops in callers (the function itself called per item), paths that are hot for
 // reasons the code does not show.
 
@@ -15,6 +16,9 @@ import type { Check } from '../../engine/types.js';
 import { callTarget, identifiers } from './srcu-expr.js';
 import { callText, interleaving, repro, step } from './repro.js';
 import { calleeSyncs } from './sync-in-read-side.js';
+
+// Function names of teardown paths (the same words srcu-sync-before-free treats as cold).
+const TEARDOWN = /(release|destroy|free|exit|cleanup|remove|unregister|fini|teardown|shutdown)/i;
 
 const header = (text: string): string => {
   const brace = text.indexOf('{');
@@ -69,6 +73,8 @@ export const syncHotPath: Check = {
         const perItem = [...identifiers(ssp)].some((id) => loopIds.has(id));
         if (perItem) return;
         if (!ev.changed && !fn.unit.changed.has(loop.line)) return;
+        // Teardown runs once per object: N grace periods there cost time, not throughput.
+        if (TEARDOWN.test(fn.name)) severity = 'info';
         const key = `${ssp}:${ev.callee}`;
         if (seen.has(`${fn.name}:${key}`)) return;
         seen.add(`${fn.name}:${key}`);
