@@ -99,7 +99,8 @@ export const SRCU_FIX_SHAPES: SrcuFixShape[] = [
       ] },
     ], 'engine: a hunk that opens inside a switch case (a leading `break;` / `case X:` at statement depth, no enclosing `switch (...) {` in view) yields a fragment with no events, so neither the accessor nor the later mutex_unlock(&kvm->lock) reaches the check'),
   // A vCPU ioctl (runs under vcpu->mutex, taken by kvm_vcpu_ioctl()) reads guest memory without
-  // kvm->srcu. The mutex is taken in virt/kvm/kvm_main.c, so the hunk shows no lock.
+  // kvm->srcu. The mutex is taken in virt/kvm/kvm_main.c, so the hunk shows no lock: the check
+  // knows the dispatcher's lock.
   shape('guest read in a vCPU ioctl handler without kvm->srcu', 'srcu-deref-outside-read-side', 'arch/x86/kvm/x86.c',
     'r = kvm_vcpu_read_guest(vcpu, gpa, &hdr, sizeof(hdr));', [
       { start: 5830, header: 'long kvm_arch_vcpu_ioctl(struct file *filp,', lines: [
@@ -113,7 +114,7 @@ export const SRCU_FIX_SHAPES: SrcuFixShape[] = [
         ' 			break;',
         ' 		r = kvm_vcpu_ioctl_apply_hdr(vcpu, &hdr);',
       ] },
-    ], 'no lock or read side is visible in the hunk; the vCPU ioctl handler runs under vcpu->mutex taken by its caller (kvm_vcpu_ioctl), which the check only learns from a lock call, __must_hold or lockdep_assert_held'),
+    ]),
   // Unlock on the wrong srcu_struct: the section was entered on kvm->irq_srcu.
   shape('srcu_read_unlock() on kvm->srcu for a kvm->irq_srcu read side', 'srcu-read-unlock-mismatch', 'virt/kvm/eventfd.c',
     'srcu_read_unlock(&kvm->srcu, idx);', [
