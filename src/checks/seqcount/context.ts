@@ -1,5 +1,5 @@
 // Context questions the seqcount checks ask at a program point.
-import type { AnalysisEvent, CallEvent, Context, FunctionModel, HeldLock } from '../../engine/types.js';
+import type { AnalysisEvent, AnalysisUnit, CallEvent, Context, FunctionModel, HeldLock } from '../../engine/types.js';
 import { callTarget, sameObject } from '../srcu/srcu-expr.js';
 import { deletedLines } from '../../engine/units.js';
 import { registeredElsewhere } from '../atomic-sleep/sleep-site.js';
@@ -60,22 +60,34 @@ export function rolesOf(fn: FunctionModel, all: readonly FunctionModel[]): reado
 // them as deleted lines of the hunk that holds the writer: the patch took the protection away.
 const PROTECTION = /\b(preempt_disable|local_irq_save|local_irq_disable|local_bh_disable|get_cpu|get_cpu_ptr|\w+_irqsave|\w+_lock_irq|\w+_lock_bh|u64_stats_update_begin_irqsave)\s*\(/;
 
+/** The deleted lines of a hunk unit that the hunk does not add back verbatim (a line deleted and
+ *  re-added, or moved within the hunk, was not removed). */
+function removedLines(unit: AnalysisUnit): string[] {
+  const added = new Set<string>();
+  unit.text.split('\n').forEach((row, i) => {
+    if (unit.changed.has(unit.lineMap[i] ?? 0)) added.add(row.trim());
+  });
+  return deletedLines(unit).filter((l) => !added.has(l.trim()));
+}
+
 /** A deleted line of `fn`'s hunk that disabled preemption, IRQs or BH around `counter` (or, with
  *  no counter, anywhere): the patch removed the write side's protection. */
 export function removedProtection(fn: FunctionModel, counter?: string): string | undefined {
   if (fn.unit.mode !== 'hunk') return undefined;
-  return deletedLines(fn.unit).find((l) => PROTECTION.test(l) && (!counter || !/seq|u64_stats/.test(l) || l.includes(counter)))?.trim();
+  return removedLines(fn.unit).find((l) => PROTECTION.test(l) && (!counter || !/seq|u64_stats/.test(l) || l.includes(counter)))?.trim();
 }
 
-const IRQ_PROTECTION = /\b(local_irq_save|local_irq_disable|\w+_irqsave|\w+_irq)\s*\(/;
+const IRQ_PROTECTION = /\b(local_irq_save|local_irq_disable|local_bh_disable|\w+_irqsave|\w+_irq|\w+_bh)\s*\(/;
+const ANY_COUNTER = /\b(local_irq_save|local_irq_disable|local_bh_disable)\s*\(/;
 
-/** A deleted line of `fn`'s hunk that disabled IRQs around the write side of `counter` (the
- *  counter's own _irqsave / _irq writer, or local_irq_save()/local_irq_disable()): the patch made
- *  an IRQ-safe write section IRQ-unsafe. For a seqlock_t the _irq forms exist for nothing else
- *  (write_seqlock() already disables preemption); whoever wrote them knew IRQ context uses it. */
+/** A deleted line of `fn`'s hunk that disabled IRQs (or BH) around the write side of `counter`
+ *  (the counter's own _irqsave / _irq / _bh writer, or local_irq_save() / local_bh_disable()):
+ *  the patch made an IRQ- or softirq-safe write section unsafe. For a seqlock_t the _irq and _bh
+ *  forms exist for nothing else (write_seqlock() already disables preemption); whoever wrote them
+ *  knew interrupt or softirq context uses the counter. */
 export function removedIrqProtection(fn: FunctionModel, counter: string): string | undefined {
   if (fn.unit.mode !== 'hunk') return undefined;
-  return deletedLines(fn.unit).find((l) => IRQ_PROTECTION.test(l) && (/\b(local_irq_save|local_irq_disable)\s*\(/.test(l) || (/seq|u64_stats/.test(l) && l.includes(counter))))?.trim();
+  return removedLines(fn.unit).find((l) => IRQ_PROTECTION.test(l) && (ANY_COUNTER.test(l) || (/seq|u64_stats/.test(l) && l.includes(counter))))?.trim();
 }
 
 /** An IRQ handler (irqreturn_t) named as the thread half of a threaded IRQ (`foo_irq_thread`,

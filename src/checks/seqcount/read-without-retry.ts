@@ -3,14 +3,17 @@
 // is not passed to the matching retry anywhere in the function, returned, or stored for a later
 // check. The data read may be torn or half-updated and is used as if consistent.
 //
-// Approach: whole functions only (not hunk fragments that may hide the retry); the sequence
-// variable is followed through the function's text.
+// Approach: whole functions; the sequence variable is followed through the function's text. A
+// hunk fragment may hide the retry, so there only a patch that deletes the retry of the same
+// counter (and adds none back in any shown part of the function) counts: a retry fix reversed.
 // Blind spots: retries in a helper that receives the sequence under another name through a macro.
 
 import type { CallEvent, Check } from '../../engine/types.js';
-import { callTarget, stripExpr } from '../srcu/srcu-expr.js';
+import { callTarget, fragmentsOf, stripExpr } from '../srcu/srcu-expr.js';
+import { deletedLines } from '../../engine/units.js';
 import { callText, interleaving, repro, step } from '../srcu/repro.js';
 
+const RETRY = /\b(read_seqcount_retry|raw_read_seqcount_retry|__read_seqcount_retry|read_seqretry|u64_stats_fetch_retry|need_seqretry|read_seqcount_latch_retry)\s*\(/;
 const BEGIN = /^(read_seqcount_begin|raw_read_seqcount_begin|read_seqbegin|u64_stats_fetch_begin|raw_seqcount_begin|raw_seqcount_try_begin)$/;
 
 export const readWithoutRetry: Check = {
@@ -30,14 +33,19 @@ export const readWithoutRetry: Check = {
   create(ctx) {
     return {
       onFunction(fn) {
-        if (fn.partial) return;
-        const text = fn.node.text;
+        const frags = fn.partial ? fragmentsOf(ctx.functions(), fn) : [fn];
+        const text = frags.map((f) => f.node.text).join('\n');
         for (const ev of fn.events) {
           if (ev.kind !== 'call' || !BEGIN.test(ev.callee) || !ev.changed) continue;
+          if (fn.partial) {
+            const counter = callTarget(ev as CallEvent) ?? '';
+            const dropped = counter && deletedLines(fn.unit).some((l) => RETRY.test(l) && l.includes(counter));
+            if (!dropped) continue;
+          }
           const v = ev.callee === 'raw_seqcount_try_begin' ? stripExpr(ev.args[1] ?? '') : ev.resultUse.kind === 'assign' ? stripExpr(ev.resultUse.target ?? '') : '';
           if (!/^[A-Za-z_]\w*$/.test(v) || fn.params.has(v)) continue;
           const counter = callTarget(ev as CallEvent) ?? '';
-          const retried = /\b(read_seqcount_retry|raw_read_seqcount_retry|__read_seqcount_retry|read_seqretry|u64_stats_fetch_retry|need_seqretry|read_seqcount_latch_retry)\s*\(/.test(text);
+          const retried = RETRY.test(text);
           if (retried) continue;
           // Returned, stored, or handed to a helper: validated elsewhere.
           const body = text.slice(text.indexOf('{') + 1).replace(ev.node.text, '');

@@ -11,6 +11,8 @@
 // every assignment of that local is. Anything else (`seq = 1`, `seq++`, `seq |= 1`, `&seq`
 // passed elsewhere) counts as making it odd. The patch introduced the problem when it changed the
 // call or an assignment, or deleted a line that assigned the marker (a fix's `seq++` reversed).
+// In hunk-only review a need_seqretry(lock, seq) with no read_seqbegin_or_lock() in the shown part
+// of the function stands for it (the retry path of a `goto restart` loop).
 // Blind spots: markers changed through macros or pointers the text does not show; in hunk mode an
 // odd-making assignment in a part of the function the patch does not show.
 
@@ -84,13 +86,17 @@ export const seqbeginOrLockNeverOdd: Check = {
     const done = new Set<string>();
     return {
       onEvent(ev, fn) {
-        if (ev.kind !== 'call' || !/^read_seqbegin_or_lock(_irqsave)?$/.test(ev.callee)) return;
+        if (ev.kind !== 'call' || !/^(read_seqbegin_or_lock(_irqsave)?|need_seqretry)$/.test(ev.callee)) return;
         const arg = (ev.args[1] ?? '').replace(/\s+/g, '');
-        if (!arg.startsWith('&')) return;
+        const retry = ev.callee === 'need_seqretry';
+        if (!retry && !arg.startsWith('&')) return;
         const v = stripExpr(arg);
         if (!/^[A-Za-z_]\w*$/.test(v) || fn.params.has(v)) return;
         const frags = fragmentsOf(ctx.functions(), fn);
         const parts = frags.length ? frags : [fn];
+        // need_seqretry() speaks for the marker only where no read_seqbegin_or_lock() is in sight
+        // (a hunk showing just the retry path of a `goto restart` loop).
+        if (retry && parts.some((p) => p.events.some((e) => e.kind === 'call' && /^read_seqbegin_or_lock/.test(e.callee)))) return;
         const { list, escapes } = assignments(parts, v);
         if (escapes || !list.length) return;
         // A copy from another local (`seq = nextseq`) is even when that local only ever is.
@@ -122,7 +128,7 @@ export const seqbeginOrLockNeverOdd: Check = {
           unit: at.unit,
           fn: at,
           line: init.line || ev.line,
-          message: `${v} is only ever set to an even value (\`${init.text}\`${through}), so read_seqbegin_or_lock(&${lock}, &${v}) at line ${ev.line} never takes ${lock}: every retry is another lockless pass. Start with ${v} = 1 and increment it at the top of each pass (or set it odd before retrying).`,
+          message: `${v} is only ever set to an even value (\`${init.text}\`${through}), so ${retry ? `the read_seqbegin_or_lock(&${lock}, &${v}) that need_seqretry() at line ${ev.line} retries` : `read_seqbegin_or_lock(&${lock}, &${v}) at line ${ev.line}`} never takes ${lock}: every retry is another lockless pass. Start with ${v} = 1 and increment it at the top of each pass (or set it odd before retrying).`,
           key,
           introducedLines: introduced,
           reproduction: repro({

@@ -11,8 +11,9 @@
 //     process-context writer non-preemptible);
 //  2. a per-CPU counter (this_cpu_ptr()/per_cpu_ptr() result) updated in a `notrace` function:
 //     tracing and BPF hooks run in any context, so the same per-CPU counter is re-entered from IRQ;
-//  3. in hunk-only review, the writer's hunk deletes the IRQ protection of the section (the
-//     counter's _irqsave / _irq writer, local_irq_save()) and nothing disables IRQs instead;
+//  3. in hunk-only review, the writer's hunk deletes the IRQ (BH) protection of the section (the
+//     counter's _irqsave / _irq / _bh writer, local_irq_save(), local_bh_disable()) and nothing
+//     disables them instead (not in an irqreturn_t handler: hard or threaded, hunks rarely say);
 // (A per-CPU counter with no such evidence stays silent: networking code updates per-CPU stats with
 // BH disabled by callers the code does not show.)
 // Blind spots: IRQ users in code that is not analysed; callers that disable IRQs invisibly.
@@ -96,8 +97,9 @@ export const writerIrqUnsafe: Check = {
           const irqHandler = /\birqreturn_t\b/.test(fn.node.text.slice(0, Math.max(0, fn.node.text.indexOf('{'))));
           const preemptibleFinding = irqHandler || (t.kind === 'u64_stats' && (sleepingLocksHeld(ev, fn).length > 0 || !!earlierSleep(ev, fn)));
           const removed = why || preemptibleFinding ? undefined : removedIrqProtection(fn, counter);
-          if (removed) why = `the patch removed \`${removed}\` from this write section, which IRQ context on this CPU can then enter`;
+          if (removed) why = `the patch removed \`${removed}\` from this write section, which ${/_bh\b|bh_disable/.test(removed) ? 'softirq' : 'IRQ'} context on this CPU can then enter`;
           if (!why) continue;
+          if (removed && /_bh\b|bh_disable/.test(removed) && ev.ctx.bhOff) continue;
           if (!ev.changed && !(other?.ev.changed ?? false) && !removed) continue;
           const key = `${counter}:${ev.callee}`;
           if (done.has(`${fn.name}:${key}`)) continue;
@@ -110,6 +112,8 @@ export const writerIrqUnsafe: Check = {
             line: ev.line,
             message: `${ev.callee}(${ev.args.join(', ')}) leaves IRQs enabled: ${why}. An interrupt on this CPU in the middle of the write section corrupts the sequence (or livelocks its reader); use ${irqsave}.`,
             key,
+            // A removed protection is introduced by the hunk that removed it, wherever its changed lines are.
+            ...(removed ? { introducedLines: [ev.line, ...fn.unit.changed] } : {}),
             reproduction: repro({
               chain: [`${fn.name}()`, `${ev.callee}()`],
               configs: ['32-bit SMP (u64_stats_sync is a seqcount_t)', 'CONFIG_DEBUG_LOCK_ALLOC'],

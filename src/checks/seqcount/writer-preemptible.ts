@@ -79,7 +79,7 @@ export const writerPreemptible: Check = {
           line: ev.line,
           message: `${ev.callee}(${ev.args.join(', ')}) starts a ${t.type} write section in preemptible context: ${why}. A reader preempting the writer on this CPU spins on the odd count; use ${fix}.`,
           key: `${counter}:${ev.callee}`,
-          introducedLines: first.line ? [ev.line, first.line] : [ev.line],
+          introducedLines: [ev.line, ...(first.line ? [first.line] : []), ...(removed ? fn.unit.changed : [])],
           reproduction: repro({
             chain: [`${fn.name}()`, `${ev.callee}()`],
             configs: ['CONFIG_PREEMPTION', '32-bit SMP (u64_stats_sync is a seqcount_t)', 'CONFIG_DEBUG_LOCK_ALLOC'],

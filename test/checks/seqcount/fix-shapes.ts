@@ -188,6 +188,21 @@ export const SEQCOUNT_FIX_SHAPES: SeqcountFixShape[] = [
       '+\tu64_stats_init(&priv->syncp);', '+\tINIT_WORK(&priv->reset_work, acme_reset_work);', '+\treturn devm_request_irq(&pdev->dev, irq, acme_isr, 0, "acme", priv);', '+}',
     ] }]),
 
+  shape('write_seqlock_bh dropped to write_seqlock where a timer callback writes the same seqlock_t',
+    'write_seqlock -> write_seqlock_bh where softirq (timer) context also writes', 'seqcount-writer-irq-unsafe',
+    'net/acme/acme_rate.c', 'write_seqlock(&rl->lock)',
+    [{ start: 210, header: 'static void acme_rate_reset(struct acme_ratelimit *rl, u32 rate)', body: [
+      '{', swap(['\twrite_seqlock_bh(&rl->lock);'], ['\twrite_seqlock(&rl->lock);']), '\trl->rate = rate;', '\trl->tokens = rate;', '\trl->last = jiffies;',
+      swap(['\twrite_sequnlock_bh(&rl->lock);'], ['\twrite_sequnlock(&rl->lock);']), '}',
+    ] }]),
+  shape('process-context u64_stats writer of per-CPU NAPI stats with its local_bh_disable() removed',
+    'net: per-CPU stats updated from process context need BH off against the NAPI writer', 'seqcount-writer-irq-unsafe',
+    'drivers/net/acme_tun.c', 'u64_stats_update_begin(&tstats->syncp)',
+    [{ start: 388, header: 'static int acme_tun_inject(struct acme_tun *tun, struct sk_buff *skb)', body: [
+      '\tstruct acme_pcpu_stats *tstats;', '', '\tlen = skb->len;', fixAdds(['\tlocal_bh_disable();']), '\ttstats = this_cpu_ptr(tun->stats);', '\tu64_stats_update_begin(&tstats->syncp);', '\ttstats->rx_packets++;', '\ttstats->rx_bytes += len;', '\tu64_stats_update_end(&tstats->syncp);',
+      fixAdds(['\tlocal_bh_enable();']), '\treturn acme_tun_deliver(tun, skb);',
+    ] }]),
+
   // ---- seqcount_t that should carry its lock ----
   shape('new seqcount_t whose writers are serialised by a spinlock (struct, init and writer in the patch)',
     'seqcount_t -> seqcount_spinlock_t conversions (lockdep coverage, PREEMPT_RT reader livelock)', 'seqcount-plain-under-spinlock',
@@ -234,6 +249,16 @@ export const SEQCOUNT_FIX_SHAPES: SeqcountFixShape[] = [
       ] },
     ], 'the counter is declared seqcount_spinlock_t in a header the patch does not touch: in hunk-only review its type is unknown, and an unknown counter may be a plain seqcount_t, whose reader is fine here'),
 
+  shape('read_seqbegin on a seqlock_t moved inside local_irq_save()',
+    'PREEMPT_RT: seqlock_t readers with interrupts disabled (the reader may take the sleeping spinlock)', 'seqcount-reader-atomic-rt',
+    'arch/x86/kernel/acme_tsc.c', 'seq = read_seqbegin(&acme_clock_lock)',
+    [{ start: 77, header: 'static u64 acme_read_offset(struct acme_cpu *ac)', body: [
+      '\tunsigned int seq;', '\tu64 off;', '',
+      swap(['\tdo {', '\t\tseq = read_seqbegin(&acme_clock_lock);', '\t\toff = acme_clock_offset;', '\t} while (read_seqretry(&acme_clock_lock, seq));', '\tlocal_irq_save(flags);'],
+        ['\tlocal_irq_save(flags);', '\tdo {', '\t\tseq = read_seqbegin(&acme_clock_lock);', '\t\toff = acme_clock_offset;', '\t} while (read_seqretry(&acme_clock_lock, seq));']),
+      '\toff += acme_rdtsc_delta(ac);', '\tlocal_irq_restore(flags);', '\treturn off;',
+    ] }]),
+
   // ---- read_seqbegin_or_lock() misuse ----
   shape('read_seqbegin_or_lock loop whose marker stays even (seq = 0, no seq++)',
     'afs/rxrpc/proc: "fix the usage of read_seqbegin_or_lock()" (seq = 1 and seq++ per pass)', 'seqcount-seqbegin-or-lock-never-odd',
@@ -259,6 +284,13 @@ export const SEQCOUNT_FIX_SHAPES: SeqcountFixShape[] = [
       '\t} while (need_seqretry(&sig->acct_lock, seq));', '\tdone_seqretry(&sig->acct_lock, seq);', '}',
     ] }]),
 
+  shape('read_seqbegin_or_lock retry path that resets the marker to 0 instead of 1 (goto form)',
+    'd_path()/prepend_path() style locking retries: `seq = 1; goto restart;`', 'seqcount-seqbegin-or-lock-never-odd',
+    'fs/acme/acme_path.c', 'seq = 0;',
+    [{ start: 240, header: 'static int acme_build_path(struct acme_node *node, char *buf, int len)', body: [
+      '\t\tnode = node->parent;', '\t}', '\tif (need_seqretry(&acme_tree_lock, seq)) {', swap(['\t\tseq = 1;'], ['\t\tseq = 0;']), '\t\tgoto restart;', '\t}', '\tdone_seqretry(&acme_tree_lock, seq);',
+    ] }]),
+
   // ---- read section never validated ----
   shape('seqcount read section whose retry was dropped (whole function in the hunk)',
     'fixes adding the missing read_seqcount_retry() loop around a snapshot', 'seqcount-read-without-retry',
@@ -268,5 +300,14 @@ export const SEQCOUNT_FIX_SHAPES: SeqcountFixShape[] = [
       swap(['\tdo {', '\t\tseq = read_seqcount_begin(&vbl->seq);', '\t\tcount = vbl->count;', '\t\t*t = vbl->time;', '\t} while (read_seqcount_retry(&vbl->seq, seq));'],
         ['\tseq = read_seqcount_begin(&vbl->seq);', '\tcount = vbl->count;', '\t*t = vbl->time;']),
       '\treturn count;', '}', '',
+    ] }]),
+  shape('u64_stats_fetch_begin retry loop dropped in a partially shown ndo_get_stats64',
+    'fixes adding the missing u64_stats_fetch_retry() loop to per-CPU stats readers', 'seqcount-read-without-retry',
+    'drivers/net/ethernet/acme/acme_stats.c', 'start = u64_stats_fetch_begin(&ps->syncp)',
+    [{ start: 701, header: 'static void acme_get_stats64(struct net_device *ndev, struct rtnl_link_stats64 *s)', body: [
+      '\t\tstruct acme_pcpu_stats *ps = per_cpu_ptr(priv->stats, cpu);', '\t\tu64 rx, tx;', '',
+      swap(['\t\tdo {', '\t\t\tstart = u64_stats_fetch_begin(&ps->syncp);', '\t\t\trx = u64_stats_read(&ps->rx_packets);', '\t\t\ttx = u64_stats_read(&ps->tx_packets);', '\t\t} while (u64_stats_fetch_retry(&ps->syncp, start));'],
+        ['\t\tstart = u64_stats_fetch_begin(&ps->syncp);', '\t\trx = u64_stats_read(&ps->rx_packets);', '\t\ttx = u64_stats_read(&ps->tx_packets);']),
+      '\t\ts->rx_packets += rx;', '\t\ts->tx_packets += tx;', '\t}',
     ] }]),
 ];
