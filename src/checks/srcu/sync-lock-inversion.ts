@@ -8,10 +8,12 @@
 // Approach: collect, over every function, (S, L) pairs of "L acquired inside read side of S" and
 // "S synchronised while L held" (Context.locks, FunctionModel.callersHold), then join them at the
 // end. Reports on the changed half; the interleaving is built from the two real calls.
-// Blind spots: lock classes that only alias through helper functions; read sides held by callers;
+// Read sides held by callers count only where a kernel fact says so (CALLER_READ_SIDE: x86's vCPU
+// run loop under kvm->srcu).
+// Blind spots: lock classes that only alias through helper functions; other read sides held by callers;
 // shared/shared rwsem pairs are not reported (they only deadlock with a queued writer).
 
-import type { Check, CheckContext, FunctionModel, HeldLock, LockOrderFact } from '../../engine/types.js';
+import type { CallEvent, Check, CheckContext, FunctionModel, HeldLock, LockOrderFact } from '../../engine/types.js';
 import { callTarget, classesOf, patternMatches, sameObject, sectionSsp, stripExpr } from './srcu-expr.js';
 import { callText, interleaving, repro, step } from './repro.js';
 import { calleeSyncs } from './sync-in-read-side.js';
@@ -26,6 +28,8 @@ interface Inside {
   fn: FunctionModel;
   line: number;
   readLine: number;
+  /** Set when the read side was entered by the caller (CALLER_READ_SIDE), not in this function. */
+  readBy?: string;
   readVia: string;
   changed: boolean;
   chain: string[];
@@ -40,6 +44,13 @@ interface SyncUnder {
   changed: boolean;
   chain: string[];
 }
+
+// Functions that run inside a read side their caller entered (kernel facts): on x86,
+// kvm_arch_vcpu_ioctl_run() takes kvm_vcpu_srcu_read_lock() before vcpu_run(), which calls
+// vcpu_enter_guest() and vcpu_block(); they drop and retake it only around guest entry and halt.
+const CALLER_READ_SIDE: Array<{ fn: RegExp; file: RegExp; ssp: string; via: string; by: string }> = [
+  { fn: /^(vcpu_run|vcpu_enter_guest|vcpu_block)$/, file: /(^|\/)arch\/x86\/kvm\/x86\.c$/, ssp: 'vcpu->kvm->srcu', via: 'kvm_vcpu_srcu_read_lock', by: 'kvm_arch_vcpu_ioctl_run()' },
+];
 
 /** The patch changed the read side between its srcu_read_lock() and this lock: a moved or removed
  *  srcu_read_unlock() (a fix reversed) that now leaves the lock inside the section counts as the
@@ -88,6 +99,20 @@ export const syncLockInversion: Check = {
               inside.push({
                 ssp: sectionSsp(sec, ctx.kb), lock, via: ev.callee, mode: p.mode ?? 'exclusive', fn, line: ev.line,
                 readLine: sec.line, readVia: sec.via, changed: ev.changed || spanChanged(fn, sec.line, ev.line), chain: [`${fn.name}()`, `${ev.callee}()`],
+              });
+            }
+          }
+        } else if (p && p.op === 'lock' && p.kind && SLEEPING_OR_SPIN.has(p.kind)) {
+          // No read side of this function is open: the caller's may be (CALLER_READ_SIDE), unless
+          // this function left it before the lock.
+          const entry = CALLER_READ_SIDE.find((c) => c.fn.test(fn.name) && c.file.test(fn.unit.file));
+          const lock = callTarget(ev);
+          if (entry && lock) {
+            const last = fn.events.filter((e): e is CallEvent => e.kind === 'call' && e.line < ev.line && (e.primitive?.op === 'srcu-read-lock' || e.primitive?.op === 'srcu-read-unlock') && sameObject(callTarget(e) ?? '', fn, entry.ssp, fn)).at(-1);
+            if (last?.primitive?.op !== 'srcu-read-unlock') {
+              inside.push({
+                ssp: entry.ssp, lock, via: ev.callee, mode: p.mode ?? 'exclusive', fn, line: ev.line,
+                readLine: 0, readVia: entry.via, readBy: entry.by, changed: ev.changed || spanChanged(fn, fn.startLine, ev.line), chain: [entry.by, `${fn.name}()`, `${ev.callee}()`],
               });
             }
           }
@@ -151,7 +176,7 @@ export const syncLockInversion: Check = {
               unit: r.fn.unit,
               fn: r.fn,
               line: r.line,
-              message: `${r.via}(${r.lock}) inside the ${r.ssp} read-side section entered at line ${r.readLine}: ${f.source} documents that synchronize_srcu(&${f.after}) is called with ${f.before} held, so this reader can deadlock with that grace period.`,
+              message: `${r.via}(${r.lock}) inside the ${r.ssp} read-side section ${r.readBy ? `its caller ${r.readBy} entered` : `entered at line ${r.readLine}`}: ${f.source} documents that synchronize_srcu(&${f.after}) is called with ${f.before} held, so this reader can deadlock with that grace period.`,
               key,
               reproduction: deadlockRepro(null, docLock, 0, `synchronize_srcu(&${f.after});`, r.fn, r.readVia, r.ssp, r.readLine, callText(r.via, [`&${r.lock}`]), r.line, r.chain),
             });

@@ -78,3 +78,13 @@ test('the same loop waiting on the bus\'s srcu_struct is one grace period per en
   ]);
   assert.deepEqual((await runChecksOnPatch(patch, { checks })).map((f) => `${f.ruleId}@${f.line}`), ['srcu-sync-hot-path@16']);
 });
+
+test('a lock in the vCPU run loop is inside the kvm->srcu read side its caller entered, and the finding says so', async () => {
+  const s = SRCU_FIX_SHAPES.find((x) => x.name === 'kvm->lock taken inside a kvm->srcu read side')!;
+  const [f] = (await runChecksOnPatch(s.buggy, { checks })).filter((x) => x.ruleId === 'srcu-sync-lock-inversion');
+  assert.match(f?.message ?? '', /read-side section its caller kvm_arch_vcpu_ioctl_run\(\) entered/);
+  assert.deepEqual(f!.reproduction.chain?.slice(0, 2), ['kvm_arch_vcpu_ioctl_run()', 'vcpu_enter_guest()']);
+  // The same code outside arch/x86/kvm/x86.c has no known caller read side.
+  const elsewhere = s.buggy.replaceAll('arch/x86/kvm/x86.c', 'arch/x86/kvm/acme.c');
+  assert.deepEqual((await runChecksOnPatch(elsewhere, { checks })).map((x) => x.ruleId), []);
+});

@@ -223,7 +223,8 @@ export const SRCU_FIX_SHAPES: SrcuFixShape[] = [
       ] },
     ]),
   // A reader that takes kvm->lock inside kvm->srcu, while memslot updates wait for kvm->srcu under
-  // kvm->lock: the fix leaves the read side before taking the mutex.
+  // kvm->lock: the fix leaves the read side before taking the mutex. The read side is entered by
+  // kvm_arch_vcpu_ioctl_run(), outside the hunk.
   shape('kvm->lock taken inside a kvm->srcu read side', 'srcu-sync-lock-inversion', 'arch/x86/kvm/x86.c',
     'mutex_lock(&vcpu->kvm->lock);', [
       { start: 10720, header: 'static int vcpu_enter_guest(struct kvm_vcpu *vcpu)', lines: [
@@ -237,7 +238,7 @@ export const SRCU_FIX_SHAPES: SrcuFixShape[] = [
         ' 		if (kvm_check_request(KVM_REQ_APIC_PAGE_RELOAD, vcpu))',
         ' 			kvm_vcpu_reload_apic_access_page(vcpu);',
       ] },
-    ], 'the kvm->srcu read side of vcpu_enter_guest() is entered by its caller (vcpu_run), outside the hunk, and the engine does not carry read sides into hunks: only the unlock/lock pair the fix adds shows it'),
+    ]),
   // The read side stretched over a kvm->lock section: memslot updates wait for kvm->srcu with
   // kvm->lock held (Documentation/virt/kvm/locking.rst), so this reader and that grace period wait
   // for each other. The fix ends the read side right after the guest read.
