@@ -1,0 +1,129 @@
+// bitlock-wake-without-barrier: a bit (or variable) that waiters sleep on is cleared and the
+// waiters are woken with wake_up_bit()/wake_up_var(), with no full barrier between the store and
+// the wake-up: the waker's check of the wait queue can be satisfied before its store is visible,
+// while a waiter that just queued itself still sees the old value, so it sleeps and nobody wakes
+// it (lost wake-up).
+//
+// Approach: for each wake_up_bit(word, bit) / wake_up_var(addr) call, walk back through the
+// function's events. A full fence (smp_mb, smp_mb__after_atomic) or a fully ordered RMW of the same
+// word (test_and_clear_bit, xchg, atomic_*_return) before reaching the store settles it; the first
+// store of the same word (and bit) reached with none in between is flagged (clear_bit,
+// clear_bit_unlock: RELEASE orders the earlier accesses, not the later wait-queue read;
+// WRITE_ONCE, atomic_set, a plain store). clear_and_wake_up_bit() and wake_up_var_locked() under the
+// waiters' lock do it right themselves.
+// Blind spots: the store and the wake-up in different functions (a helper that wakes), the barrier
+// in a helper between them, and other wake-up helpers (wake_up_page_bit, a hand-rolled
+// waitqueue_active() check, which needs the same barrier).
+import type { AnalysisEvent, CallEvent, Check, FunctionModel } from '../../engine/types.js';
+import { normaliseExpr } from '../../engine/index.js';
+import { callText, fieldKey, wordOfCall } from './lock-word.js';
+import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
+
+const ID = 'bitlock-wake-without-barrier';
+
+/** Word and bit a wake-up call names: wake_up_bit(word, bit), wake_up_var(&x). */
+function wakeTarget(ev: CallEvent): { word: string; bit: string | null } | null {
+  if (ev.callee === 'wake_up_bit' && ev.args.length >= 2) return { word: normaliseExpr(ev.args[0]!), bit: (ev.args[1] ?? '').replace(/\s+/g, '') };
+  if (ev.callee === 'wake_up_var' && ev.args.length >= 1) return { word: normaliseExpr(ev.args[0]!), bit: null };
+  return null;
+}
+
+const sameWord = (a: string, b: string) => normaliseExpr(a).replace(/^&/, '') === normaliseExpr(b).replace(/^&/, '');
+
+/** The store to the woken word an event is, if any: 'store' (unordered or RELEASE) or 'ordered'
+ *  (a fully ordered RMW, which is its own barrier). */
+function storeOf(ev: AnalysisEvent, target: { word: string; bit: string | null }): 'store' | 'ordered' | null {
+  if (ev.kind === 'store') {
+    if (!ev.shared || target.bit) return null;
+    return sameWord(ev.target, target.word) ? 'store' : null;
+  }
+  if (ev.kind !== 'call' || !ev.primitive || ev.callee === 'wake_up_bit') return null;
+  const p = ev.primitive;
+  if (p.op !== 'store' && p.op !== 'rmw') return null;
+  const w = wordOfCall(ev);
+  if (!w || !sameWord(w.word, target.word)) return null;
+  if (target.bit && (w.bit ?? '').replace(/\s+/g, '') !== target.bit) return null;
+  if (p.op === 'rmw') return p.ordering === 'full' ? 'ordered' : 'store';
+  return 'store';
+}
+
+export const wakeWithoutBarrier: Check = {
+  meta: {
+    id: ID,
+    class: 'bitlock',
+    severity: 'warning',
+    title: 'Wake-up after clearing a bit without a full barrier',
+    help:
+      'wake_up_bit() and wake_up_var() look at the wait queue without taking its lock: the store that ends the wait (clear_bit, clear_bit_unlock, atomic_set, WRITE_ONCE) must be ordered before that read by a full barrier, or a waiter that has just queued itself can still see the old value and sleep with nobody to wake it. RELEASE (clear_bit_unlock) orders only the accesses before the store. Put smp_mb__after_atomic() (after an atomic bitop) or smp_mb() between the store and the wake-up, or use clear_and_wake_up_bit().',
+    docs: ['include/linux/wait_bit.h (wake_up_bit: needs a full barrier after the bit is cleared)', 'Documentation/memory-barriers.txt (SLEEP AND WAKE-UP FUNCTIONS)', 'Documentation/atomic_bitops.txt'],
+  },
+  create(ctx) {
+    return {
+      onFunction(fn) {
+        fn.events.forEach((ev, i) => {
+          if (ev.kind !== 'call') return;
+          const target = wakeTarget(ev);
+          if (!target) return;
+          for (let k = i - 1; k >= 0; k--) {
+            const e = fn.events[k]!;
+            if (e.kind === 'return') return;
+            if (e.kind === 'call' && e.primitive?.op === 'fence' && e.primitive.ordering === 'full') return;
+            // A lock or unlock in between (the waiters' own lock around the wake-up) orders it too.
+            if (e.kind === 'call' && e.primitive && ['lock', 'unlock', 'trylock'].includes(e.primitive.op)) return;
+            const s = storeOf(e, target);
+            if (s === 'ordered') return;
+            if (s === 'store') {
+              report(fn, e, ev, target);
+              return;
+            }
+          }
+        });
+      },
+    };
+
+    function report(fn: FunctionModel, store: AnalysisEvent, wake: CallEvent, target: { word: string; bit: string | null }): void {
+      const f = herdName(target.word.replace(/^&/, ''), 'flag');
+      const q = herdName('', 'waitq', [f]);
+      const storeText = callText(store);
+      const litmus = renderLitmus({
+        name: litmusName(ID, fn),
+        comment: [
+          `lockreview ${ID}: ${fn.unit.file}:${wake.line} ${fn.name}()`,
+          `${f} = 1 stands for the bit waiters sleep on; ${q} = 1 for "a waiter is queued".`,
+          `P0 clears it (${storeText}) and wakes (${callText(wake)}), which first checks the wait queue.`,
+          `P1 is a waiter: it queues itself, sets its task state (a full barrier) and re-checks the bit.`,
+          `Bad outcome: P0 sees no waiter and P1 still sees the bit set: P1 sleeps with nobody to wake it.`,
+        ],
+        init: { [f]: 1, [q]: 0 },
+        vars: [f, q],
+        p0regs: ['r0'],
+        p0: [`WRITE_ONCE(*${f}, 0);`, `r0 = READ_ONCE(*${q});`],
+        p1regs: ['r1'],
+        p1: [`WRITE_ONCE(*${q}, 1);`, 'smp_mb();', `r1 = READ_ONCE(*${f});`],
+        exists: '0:r0=0 /\\ 1:r1=1',
+      });
+      const storeLine = store.line;
+      ctx.report({
+        unit: fn.unit,
+        fn,
+        line: wake.line,
+        key: fieldKey(target.word.replace(/^&/, '')) + (target.bit ? `#${target.bit}` : '') + '#wake',
+        message: `${callText(wake)} follows ${storeText} (line ${storeLine}) with no full barrier in between: the wake-up's check of the wait queue can pass before the store is visible, while a waiter that just queued itself still sees the old value and sleeps forever; put smp_mb__after_atomic() (or smp_mb()) before the wake-up, or use clear_and_wake_up_bit()`,
+        introducedLines: [storeLine, wake.line],
+        reproduction: {
+          litmus,
+          interleaving: interleaving(
+            'lost wake-up',
+            [
+              { cpu: 0, action: storeText + ';', file: fn.unit.file, line: storeLine, note: 'not yet visible to other CPUs' },
+              { cpu: 0, action: callText(wake) + ';', file: fn.unit.file, line: wake.line, note: 'reads the wait queue early: empty, nobody to wake' },
+              { cpu: 1, action: 'prepare_to_wait(); set_current_state();', note: 'queues itself (full barrier)' },
+              { cpu: 1, action: `test_bit(...) /* ${target.word} */`, note: 'still sees the old value: goes to sleep' },
+            ],
+            'CPU1 sleeps although the bit is clear, and no wake-up will come',
+          ),
+        },
+      });
+    }
+  },
+};
