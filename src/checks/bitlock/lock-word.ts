@@ -5,7 +5,9 @@
 //  - the RMW sets a LOCKED/BUSY/RUNNING/CLAIMED/OWNED/... constant (test_and_set_bit(X_LOCKED, w),
 //    cmpxchg(w, old, old | X_LOCKED), xchg(w, X_BUSY), atomic_fetch_or(X_CLAIMED, w)), or
 //  - it sits in a function named like a lock or a claim (*_lock, *trylock*, *claim*, *acquire*,
-//    *take*) and is a compare-and-swap from a constant "free" value or a test-and-set,
+//    *take*) and is a compare-and-swap from a constant "free" value or a test-and-set, or
+//  - whatever the names, the same function claims it (compare-and-swap from a constant, xchg of 1),
+//    shows shared accesses, and stores the free value back on the claim's own path (roundTrip),
 // and its result is used (a lock attempt looks at what it got). Its release is a later store or
 // clearing RMW of the same word (same field, same bit) in the acquiring function, or in another
 // function of the file/series that is not an initialiser.
@@ -98,13 +100,14 @@ export function callText(ev: AnalysisEvent): string {
 /** An RMW that acquires a lock word, with the reason it counts as one. */
 export function acquireSite(fn: FunctionModel, ev: AnalysisEvent, index: number): WordSite | null {
   if (ev.kind !== 'call' || ev.primitive?.op !== 'rmw') return null;
-  // Non-atomic bitops (__test_and_set_bit) are serialised by some other lock by contract.
-  if (ev.primitive.family === 'bitops' && ev.primitive.ordering === 'none') return null;
   const w = wordOfCall(ev);
   if (!w) return null;
+  const lockishFn = LOCKISH_FN.test(fn.name);
+  // Non-atomic bitops (__test_and_set_bit) are serialised by some other lock by contract; one that
+  // takes a LOCKED-style bit in a *_lock function with no real lock held is the lock itself.
+  if (ev.primitive.family === 'bitops' && ev.primitive.ordering === 'none' && !(lockishFn && isLockishText(w.bit ?? '') && !ev.ctx.locks.length)) return null;
   const flav = rmwFlavour(ev.primitive.name);
   if (!resultUsed(ev)) return null;
-  const lockishFn = LOCKISH_FN.test(fn.name);
   let ok = false;
   switch (flav) {
     case 'test_and_set':
@@ -128,8 +131,70 @@ export function acquireSite(fn: FunctionModel, ev: AnalysisEvent, index: number)
     default:
       ok = false;
   }
+  ok ||= roundTrip(fn, ev, index, w, flav);
   if (!ok) return null;
   return { fn, ev, index, word: w.word, key: siteKey(w.word, w.bit), bit: w.bit, ordering: ev.primitive.ordering, primitive: ev.primitive, text: callText(ev) };
+}
+
+/** A claim and its release in one function, whatever the names: a compare-and-swap from a constant
+ *  "free" value (or an xchg of 1/true) whose result is tested, and a later store of that free value
+ *  (0/NULL/false for an xchg) back into the same word. `if (cmpxchg(&c->owner, NULL, me)) return;
+ *  c->gen++; WRITE_ONCE(c->owner, NULL);` is a lock by what it does, provided the function shows
+ *  shared accesses between the claim and the release (the data the lock protects). */
+function roundTrip(fn: FunctionModel, ev: CallEvent, index: number, w: { word: string; bit: string | null }, flav: RmwFlavour): boolean {
+  if (w.bit) return false;
+  let free: string;
+  if (flav === 'cmpxchg' || flav === 'try_cmpxchg') {
+    free = (ev.args[1] ?? '').replace(/\s+/g, '');
+    if (flav === 'try_cmpxchg') {
+      // try_cmpxchg(w, &old, new): the free value is what `old` was initialised to.
+      const local = /^&(\w+)$/.exec(free)?.[1];
+      const init = local ? new RegExp(`\\b${local}\\s*=\\s*([A-Za-z_0-9]+)\\s*;`).exec(fn.node.text)?.[1] : undefined;
+      if (!init) return false;
+      free = init;
+    }
+    // A compare-and-swap that writes the value it expects changes nothing: a probe, not a claim.
+    if (!isConstantValue(free) || (ev.args[2] ?? '').replace(/\s+/g, '') === free) return false;
+  } else if (flav === 'xchg') {
+    if (!/^(1|true)$/.test((ev.args[1] ?? '').trim())) return false;
+    free = '';
+  } else return false;
+  const key = siteKey(w.word, null);
+  const base = /^[A-Za-z_]\w*/.exec(w.word)?.[0] ?? '';
+  const isFree = (v: string) => {
+    const t = v.replace(/\s+/g, '').replace(/^\((?:unsigned)?\w*\*?\)/, '');
+    return free ? t === free || (/^(0|0UL|0L|NULL|false)$/.test(free) && /^(0|0UL|0L|NULL|false)$/.test(t)) : /^(0|0UL|0L|NULL|false)$/.test(t);
+  };
+  for (let i = index + 1; i < fn.events.length; i++) {
+    const e = fn.events[i]!;
+    // `rq = cpu_rq(other)` between claim and release: the "release" is of another object.
+    if (e.kind === 'store' && e.target === base) return false;
+    const r = releaseCandidate(fn, e, i);
+    if (!r || r.key !== key || r.word !== w.word) continue;
+    const value = r.ev.kind === 'store' ? r.ev.value : r.primitive?.op === 'store' ? (r.ev.args[(r.primitive.lockArg ?? 0) === 0 ? 1 : 0] ?? '') : '';
+    if (!isFree(value)) continue;
+    // A critical section the function itself shows: a claim whose work is all in helpers with
+    // their own locking (a "compaction in progress" guard) is a busy flag, not a lock protecting
+    // visible data. A bare name counts only as a known global: in a hunk a function's own locals
+    // may be out of view.
+    const shown = accessesBetween(fn, index, i, w.word).filter((a) => (a.kind === 'store' ? /->|\.|\*|\[/.test(a.target) || !fn.partial : true));
+    if (!shown.length) return false;
+    // The release ends the section on every path the claim took: one only in a branch of its own
+    // (`if (draining) atomic_set(&c->in_progress, 0); else <left to a callback>`, an error
+    // back-out) is how "work pending" flags are handed to someone else, not how locks end.
+    return !conditionalApart(r.ev.node, ev.node, fn.node);
+  }
+  return false;
+}
+
+/** Whether `n` sits in a branch (if/else, switch case, ?:) that does not also hold `claim`. */
+function conditionalApart(n: SyntaxNode, claim: SyntaxNode, stop: SyntaxNode): boolean {
+  for (let p = n.parent; p && p.id !== stop.id; p = p.parent) {
+    if (!/^(if_statement|else_clause|case_statement|conditional_expression)$/.test(p.type)) continue;
+    if (claim.startIndex >= p.startIndex && claim.endIndex <= p.endIndex) return false;
+    return true;
+  }
+  return false;
 }
 
 /** A store or clearing RMW of a word: the candidate release of a lock word. */

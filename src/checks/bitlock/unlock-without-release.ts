@@ -61,7 +61,10 @@ export const unlockWithoutRelease: Check = {
               // a LOCK bit (clear_bit(X_LOCKED, w), w & ~X_LOCKED) is an unlock by its name.
               if (fn.unit.mode !== 'hunk' || !ev.changed || acquireSite(fn, ev, i)) return;
               const value = rel.ev.kind === 'store' ? rel.ev.value : rel.bit ?? (rel.ev.kind === 'call' ? rel.ev.args.join(' ') : '');
-              const named = rel.bit ? /LOCK/.test(rel.bit) && !/UNLOCK/.test(rel.bit) : clearsLockish(value);
+              // An and-not RMW names the bits it clears in its mask argument: atomic_andnot(X_LOCKED, w).
+              const flav = rel.primitive ? rmwFlavour(rel.primitive.name) : 'other';
+              const mask = rel.ev.kind === 'call' && (flav === 'andnot' || flav === 'fetch_andnot') ? (rel.ev.args[0] ?? '') : null;
+              const named = rel.bit ? /LOCK/.test(rel.bit) && !/UNLOCK/.test(rel.bit) : mask !== null ? /LOCK/.test(mask) && !/UNLOCK/.test(mask) : clearsLockish(value);
               if (!named || rel.ordering === 'release' || (rel.ordering === 'full' && rel.primitive?.op === 'rmw')) return;
               if (fenceBefore(fn, i).fence || underOtherLock(fn, i, [])) return;
               report(fn, rel, null, -1, fenceBefore(fn, i).weak);

@@ -7,7 +7,8 @@
 // primitive) or has an empty body. Its exits are the loop condition and `if (C) break;` directly
 // in the body. An exit counts when C reads shared memory without ACQUIRE (a field or pointer read,
 // or a relaxed load primitive) and the function looks like a lock/wait path (its name, or a
-// LOCKED/BUSY/... constant in C). From the exit on, the first ordering-relevant event decides:
+// LOCKED/BUSY/... constant in C), or the first use after the exit reads another field of the
+// object whose flag ended the wait (a flag that publishes data: `req->done`, then `req->status`). From the exit on, the first ordering-relevant event decides:
 // an ACQUIRE fence (smp_rmb, smp_acquire__after_ctrl_dep, smp_mb), an ACQUIRE load, a lock or an
 // ordered RMW makes it safe; a relaxed load or a return (the caller proceeds as owner) first is
 // flagged. Stores after the exit are ordered by the control dependency and are not uses.
@@ -137,14 +138,19 @@ export const waitWithoutAcquire: Check = {
         // condition, a part of the function's text (a lock-like constant in it is one in the whole
         // text too): a function that fails both on its whole text has no exit to report, and its
         // body is not walked again for loops (a second walk of every body costs a scan dearly).
-        if (!WAIT_FN.test(fn.name) && !isLockishText(fn.node.text)) return;
+        // A third kind of evidence needs no name: a spin loop (cpu_relax() and the like) on an
+        // object's flag followed by a read of another field of the same object (the data the flag
+        // publishes: `while (!READ_ONCE(req->done)) cpu_relax(); return req->status;`). The cheap
+        // event test keeps the loop walk off functions that do not spin.
+        const lockish = WAIT_FN.test(fn.name) || isLockishText(fn.node.text);
+        if (!lockish && !fn.events.some((e) => e.kind === 'call' && /^cpu_relax$/.test(e.callee))) return;
         for (const loop of fn.node.descendantsOfType(['while_statement', 'for_statement', 'do_statement'])) {
           if (!loop || !isLoop(loop)) continue;
           const c = loop.childForFieldName('condition');
           if (c?.namedChildren[0]?.type === 'call_expression' && /for_each|foreach/.test(c.namedChildren[0]!.childForFieldName('function')?.text ?? '')) continue;
           if (!waits(fn, loop)) continue;
           for (const ex of exitsOf(fn, loop)) {
-            if (!WAIT_FN.test(fn.name) && !isLockishText(ex.cond.text)) continue;
+            if (!WAIT_FN.test(fn.name) && !isLockishText(ex.cond.text) && !publishedRead(ex)) continue;
             const verdict = firstOrdering(ex.after);
             // In a hunk fragment the code after the loop may be out of view: the unordered exit is
             // what the patch shows, so it is reported.
@@ -154,6 +160,23 @@ export const waitWithoutAcquire: Check = {
         }
       },
     };
+
+    /** The first use after the exit (a load primitive or the returned value) reads another field
+     *  of the object whose flag ended the wait: `req->done` ... `return req->status;`. */
+    function publishedRead(ex: Exit): boolean {
+      const flag = /(\w+)\s*(->|\.)\s*(\w+)/.exec(ex.read);
+      if (!flag) return false;
+      const [, base, op, field] = flag;
+      for (const e of ex.after) {
+        let text: string | null = null;
+        if (e.kind === 'return') text = e.value ?? '';
+        else if (e.kind === 'call' && e.primitive?.op === 'load') text = e.node.text;
+        else continue;
+        const m = new RegExp(`\\b${base}\\s*${op === '->' ? '->' : '\\.'}\\s*(\\w+)`).exec(text);
+        return !!m && m[1] !== field;
+      }
+      return false;
+    }
 
     /** 'safe' when an ACQUIRE comes first, 'use' when a load or the return comes first. */
     function firstOrdering(evs: AnalysisEvent[]): 'safe' | 'use' | 'none' {
