@@ -77,7 +77,9 @@ export function removedProtection(fn: FunctionModel, counter?: string): string |
   return removedLines(fn.unit).find((l) => PROTECTION.test(l) && (!counter || !/seq|u64_stats/.test(l) || l.includes(counter)))?.trim();
 }
 
-const IRQ_PROTECTION = /\b(local_irq_save|local_irq_disable|local_bh_disable|\w+_irqsave|\w+_irq|\w+_bh)\s*\(/;
+// Write-side calls only: a reader's _irq form (u64_stats_fetch_begin_irq(), gone in 6.2) deleted
+// beside a writer says nothing about the writer.
+const IRQ_PROTECTION = /\b(local_irq_save|local_irq_disable|local_bh_disable|write_seqlock_(irqsave|irq|bh)|write_seqcount_begin\w*|u64_stats_update_begin_irqsave|\w*spin_lock_(irqsave|irq|bh)|write_lock_(irqsave|irq|bh))\s*\(/;
 const ANY_COUNTER = /\b(local_irq_save|local_irq_disable|local_bh_disable)\s*\(/;
 
 /** A deleted line of `fn`'s hunk that disabled IRQs (or BH) around the write side of `counter`

@@ -53,3 +53,21 @@ test('a downgraded seqcount_LOCKNAME_t names the lock it lost', async () => {
   const [f] = (await runChecksOnPatch(s.buggy, { checks })).filter((x) => x.ruleId === 'seqcount-plain-under-spinlock');
   assert.match(f?.message ?? '', /priv->count was a seqcount_rwlock_t associated with priv->lock/);
 });
+
+test('near miss: preempt_disable() dropped because the patch makes the counter a seqcount_mutex_t (header in the series) stays silent', async () => {
+  const s = SEQCOUNT_FIX_SHAPES.find((x) => x.name.includes('preempt_disable() removed'))!;
+  const header = [
+    'diff --git a/include/linux/acme-part.h b/include/linux/acme-part.h',
+    '--- a/include/linux/acme-part.h',
+    '+++ b/include/linux/acme-part.h',
+    '@@ -30,4 +30,4 @@ struct acme_part {',
+    ' \tsector_t nr_sects;',
+    '-\tseqcount_t size_seq;',
+    '+\tseqcount_mutex_t size_seq;',
+    ' \tstruct mutex size_mutex;',
+    ' };',
+    '',
+  ].join('\n');
+  assert.equal((await runChecksOnPatch(s.buggy, { checks })).length, 1, 'the shape alone is found');
+  assert.deepEqual(await runChecksOnPatch(header + s.buggy, { checks }), []);
+});
