@@ -11,8 +11,11 @@
 // clear_bit_unlock: RELEASE orders the earlier accesses, not the later wait-queue read;
 // WRITE_ONCE, atomic_set, a plain store). clear_and_wake_up_bit() and wake_up_var_locked() under the
 // waiters' lock do it right themselves.
-// Blind spots: the store and the wake-up in different functions (a helper that wakes), the barrier
-// in a helper between them, and other wake-up helpers (wake_up_page_bit, a hand-rolled
+// Wake-ups with a lock held or asserted held are left alone: the waiters may test under that lock.
+// A call to a function the knowledge base does not know, between the store and the wake-up, ends
+// the walk silently (it may hold the barrier).
+// Blind spots: the store and the wake-up in different functions (a helper that wakes), an unknown
+// call between them that holds no barrier, and other wake-up helpers (wake_up_page_bit, a hand-rolled
 // waitqueue_active() check, which needs the same barrier).
 import type { AnalysisEvent, CallEvent, Check, FunctionModel } from '../../engine/types.js';
 import { normaliseExpr } from '../../engine/index.js';
@@ -64,10 +67,16 @@ export const wakeWithoutBarrier: Check = {
           if (ev.kind !== 'call') return;
           const target = wakeTarget(ev);
           if (!target) return;
+          // With a lock held (or asserted held) the waiters may test the bit under that same lock,
+          // which orders the hand-over without a barrier (wake_up_var() of a field under its lock).
+          if (ev.ctx.locks.length || fn.events.some((e, k) => k < i && e.kind === 'call' && /^lockdep_assert_held/.test(e.callee))) return;
           for (let k = i - 1; k >= 0; k--) {
             const e = fn.events[k]!;
             if (e.kind === 'return') return;
             if (e.kind === 'call' && e.primitive?.op === 'fence' && e.primitive.ordering === 'full') return;
+            // A call the knowledge base does not know may hold a barrier (or take the waiters'
+            // lock): only a store and wake-up with nothing unknown between them are judged.
+            if (e.kind === 'call' && !e.primitive) return;
             // A lock or unlock in between (the waiters' own lock around the wake-up) orders it too.
             if (e.kind === 'call' && e.primitive && ['lock', 'unlock', 'trylock'].includes(e.primitive.op)) return;
             const s = storeOf(e, target);
