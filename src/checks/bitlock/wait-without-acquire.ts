@@ -102,7 +102,10 @@ export const waitWithoutAcquire: Check = {
       const out: Exit[] = [];
       const afterLoop = fn.events.filter((e) => e.node.startIndex >= loop.endIndex);
       const cond = loop.childForFieldName('condition');
-      if (cond && !/^\(?\s*(1|true)?\s*\)?$/.test(cond.text)) {
+      // `for (i = 0; i < as->nr; i++)`: a condition on the variable the update clause steps counts
+      // iterations; it waits for nobody (`for (n = 0; !READ_ONCE(x->done); n++)` still waits).
+      const stepped = loop.type === 'for_statement' ? /^\s*(?:\+\+|--)?\s*(\w+)/.exec(loop.childForFieldName('update')?.text ?? '')?.[1] : undefined;
+      if (cond && !/^\(?\s*(1|true)?\s*\)?$/.test(cond.text) && !(stepped && new RegExp(`\\b${stepped}\\b`).test(cond.text))) {
         const ev = loadEvidence(fn, cond);
         if (ev) out.push({ cond, after: afterLoop, ...ev });
       }

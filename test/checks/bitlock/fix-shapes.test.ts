@@ -101,3 +101,12 @@ test('a wake-up of another bit than the one cleared stays silent', async () => {
   const other = s.buggy.replace('wake_up_bit(&ab->flags, ACME_BLK_RESETTING)', 'wake_up_bit(&ab->flags, ACME_BLK_FLUSHING)');
   assert.deepEqual(render(await runChecksOnPatch(other, { checks })), []);
 });
+
+test('a counting for loop that sleeps between steps is no wait for a hand-over', async () => {
+  const s = FIX_SHAPES.find((x) => x.name.includes('waiter.task'))!;
+  const counting = s.buggy.replace('\tfor (;;) {', '\tfor (i = 0; i < sem->nr_slots; i++) {');
+  assert.notEqual(counting, s.buggy);
+  const f = await runChecksOnPatch(counting, { checks });
+  // The sleep loop's `if (!waiter.task) break;` exit is still a hand-over; the loop condition is not.
+  assert.deepEqual(f.map((x) => `${x.ruleId}@${x.line}`), [`bitlock-wait-without-acquire@${s.line}`]);
+});
