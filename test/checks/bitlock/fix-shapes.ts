@@ -161,6 +161,11 @@ export const FIX_SHAPES: FixShape[] = [
     'drivers/firmware/acme/acme_mbox.c', 330, 'static int acme_mbox_poll(struct acme_mbox_req *req)',
     ['\tunsigned int spins = 0;', '', '@@BUG@@', '\t\tcpu_relax();', '\treturn req->status;', '}'],
     swap('\twhile (!smp_load_acquire(&req->done))', '\twhile (!READ_ONCE(req->done))')),
+  shape('slow path granting the lock on a relaxed read of the count (no loop), smp_acquire__after_ctrl_dep() dropped', 'bitlock-wait-without-acquire',
+    'kernel/locking/acme_rwsem.c', 1010, 'static struct acme_rwsem *acme_down_read_slowpath(struct acme_rwsem *sem, long count, unsigned int state)',
+    ['\t/* no writer and no waiters: the lock is ours without queueing */', '\tif (!(atomic_long_read(&sem->count) & ACME_WRITER_LOCKED)) {', '@@BUG@@', '\t\traw_spin_unlock_irq(&sem->wait_lock);', '\t\tacme_set_reader_owned(sem);', '\t\treturn sem;', '\t}'],
+    { bug: ['-\t\t/* Provide lock ACQUIRE */', '-\t\tsmp_acquire__after_ctrl_dep();'], fix: [' \t\t/* Provide lock ACQUIRE */', ' \t\tsmp_acquire__after_ctrl_dep();'] },
+    { at: 'atomic_long_read(&sem->count)', knownMiss: 'the check looks for wait loops and relaxed wait primitives; a one-shot `if (!(atomic_long_read(..) & LOCKED)) return sem;` that grants the lock without an RMW is no loop exit' }),
   // --- failed cmpxchg ----------------------------------------------------------------------
   shape('claim loop returning on PENDING after a failed atomic_cmpxchg -> atomic_fetch_or', 'bitlock-failed-cmpxchg-ordering',
     'kernel/acme/acme_defer.c', 40, 'static bool acme_defer_claim(struct acme_defer *d)',
