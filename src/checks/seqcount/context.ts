@@ -63,11 +63,13 @@ const PROTECTION = /\b(preempt_disable|local_irq_save|local_irq_disable|local_bh
 /** The deleted lines of a hunk unit that the hunk does not add back verbatim (a line deleted and
  *  re-added, or moved within the hunk, was not removed). */
 function removedLines(unit: AnalysisUnit): string[] {
+  const deleted = deletedLines(unit);
+  if (!deleted.length) return []; // whole-file units (scan, --tree) and pure additions
   const added = new Set<string>();
   unit.text.split('\n').forEach((row, i) => {
     if (unit.changed.has(unit.lineMap[i] ?? 0)) added.add(row.trim());
   });
-  return deletedLines(unit).filter((l) => !added.has(l.trim()));
+  return deleted.filter((l) => !added.has(l.trim()));
 }
 
 /** A deleted line of `fn`'s hunk that disabled preemption, IRQs or BH around `counter` (or, with

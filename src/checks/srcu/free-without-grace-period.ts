@@ -25,6 +25,15 @@ const DEREF = /^srcu_dereference(_check|_notrace)?$/;
 // rcupdate.h): the free is then safe or not this check's business.
 const WAIT = /^(synchronize_s?rcu(_expedited)?|call_s?rcu|kfree_rcu\w*|kvfree_rcu\w*|srcu_barrier|rcu_barrier|synchronize_rcu_tasks\w*)$/;
 
+// A unit's lines, split once per unit and only when a candidate needs them: in a scan the unit is
+// the whole file, and splitting it for each of its functions cost more than the rest of the check.
+const rowsOfUnit = new WeakMap<FunctionModel['unit'], string[]>();
+function unitRows(fn: FunctionModel): string[] {
+  let rows = rowsOfUnit.get(fn.unit);
+  if (!rows) rowsOfUnit.set(fn.unit, (rows = fn.unit.text.split('\n')));
+  return rows;
+}
+
 interface Candidate {
   fn: FunctionModel;
   field: string;
@@ -56,7 +65,6 @@ export const freeWithoutGracePeriod: Check = {
       onFunction(fn) {
         const calls = fn.events.filter((e): e is CallEvent => e.kind === 'call');
         for (const c of calls) if (DEREF.test(c.callee) && c.args[0]) derefFields.push({ field: stripExpr(c.args[0]), fn, ssp: stripExpr(c.args[1] ?? '') });
-        const rows = fn.unit.text.split('\n');
         calls.forEach((u, i) => {
           let field: string | null = null;
           let old: string | null = null;
@@ -79,7 +87,7 @@ export const freeWithoutGracePeriod: Check = {
           const from = fn.unit.lineMap.indexOf(u.line);
           const to = fn.unit.lineMap.indexOf(free.line);
           if (from < 0 || to <= from) return;
-          if (rows.slice(from + 1, to).some((r) => /^\s*[A-Za-z_]\w*\s*:(?!:)|\bgoto\b|\breturn\b|\bbreak\b|\bcontinue\b/.test(r))) return;
+          if (unitRows(fn).slice(from + 1, to).some((r) => /^\s*[A-Za-z_]\w*\s*:(?!:)|\bgoto\b|\breturn\b|\bbreak\b|\bcontinue\b/.test(r))) return;
           let touched = false;
           for (let l = u.line; l <= free.line; l++) if (fn.unit.changed.has(l)) touched = true;
           if (!touched) return;
