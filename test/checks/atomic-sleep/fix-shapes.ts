@@ -3,6 +3,7 @@
 // line on the + side, the hunk header naming the function, realistic context) and its fixed
 // counterpart. `rule` is the finding the buggy form must draw on `line` (post-image); the fixed
 // form must draw none. Used by fix-shapes.test.ts.
+import { oneHunkDiff, swap } from '../../helpers/one-hunk-diff.js';
 
 export interface FixShape {
   name: string;
@@ -13,25 +14,9 @@ export interface FixShape {
   fixed: string;
 }
 
-/** One-file, one-hunk diff. `body` lines are context unless marked '+' or '-'; counts are computed. The
- *  placeholder `@@BUG@@` is replaced by `bug` (buggy form) or `fix` (fixed form). */
-function diff(file: string, start: number, header: string, body: string[], bug: string[], fix: string[]): { buggy: string; fixed: string } {
-  const make = (sub: string[]) => {
-    // Body lines without a +/- mark are context lines.
-    const lines = body.flatMap((l) => (l === '@@BUG@@' ? sub : [/^[+-]/.test(l) ? l : ` ${l}`]));
-    const oldCount = lines.filter((l) => !l.startsWith('+')).length;
-    const newCount = lines.filter((l) => !l.startsWith('-')).length;
-    return `diff --git a/${file} b/${file}\n--- a/${file}\n+++ b/${file}\n@@ -${start},${oldCount} +${start},${newCount} @@ ${header}\n${lines.join('\n')}\n`;
-  };
-  return { buggy: make(bug), fixed: make(fix) };
-}
-
-/** The fix's line `fixed` replaced by `bug` in the buggy form; the fixed form keeps it (as the same
- *  line removed and added again, so both forms have the same hunk counts). */
-const swap = (fixed: string, bug: string) => ({ bug: [`-${fixed}`, `+${bug}`], fix: [`-${fixed}`, `+${fixed}`] });
 
 function shape(name: string, rule: FixShape['rule'], file: string, start: number, header: string, body: string[], s: { bug: string[]; fix: string[] }): FixShape {
-  const d = diff(file, start, header, body, s.bug, s.fix);
+  const d = oneHunkDiff(file, start, header, body, s.bug, s.fix);
   return { name, rule, line: firstAddedLine(d.buggy), ...d };
 }
 

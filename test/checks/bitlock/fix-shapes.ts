@@ -5,6 +5,7 @@
 // on `line` (post-image); the fixed form must draw none. `knownMiss` marks a shape the checks do
 // not find yet, with the reason: the suite asserts the miss so that it stays honest and notices
 // when the shape starts being found. Used by fix-shapes.test.ts.
+import { oneHunkDiff, swap } from '../../helpers/one-hunk-diff.js';
 
 export type BitlockRule = 'bitlock-unlock-without-release' | 'bitlock-relaxed-acquire' | 'bitlock-wait-without-acquire' | 'bitlock-failed-cmpxchg-ordering' | 'bitlock-wake-without-barrier';
 
@@ -18,21 +19,6 @@ export interface FixShape {
   knownMiss?: string;
 }
 
-/** One-file, one-hunk diff. `body` lines are context unless marked '+' or '-'; counts are computed.
- *  The placeholder `@@BUG@@` is replaced by `bug` (buggy form) or `fix` (fixed form). */
-function diff(file: string, start: number, header: string, body: string[], bug: string[], fix: string[]): { buggy: string; fixed: string } {
-  const make = (sub: string[]) => {
-    const lines = body.flatMap((l) => (l === '@@BUG@@' ? sub : [/^[+-]/.test(l) ? l : ` ${l}`]));
-    const oldCount = lines.filter((l) => !l.startsWith('+')).length;
-    const newCount = lines.filter((l) => !l.startsWith('-')).length;
-    return `diff --git a/${file} b/${file}\n--- a/${file}\n+++ b/${file}\n@@ -${start},${oldCount} +${start},${newCount} @@ ${header}\n${lines.join('\n')}\n`;
-  };
-  return { buggy: make(bug), fixed: make(fix) };
-}
-
-/** The fix's line `fixed` replaced by `bug` in the buggy form; the fixed form keeps it (removed and
- *  added again, so both forms have the same hunk counts). */
-const swap = (fixed: string, bug: string) => ({ bug: [`-${fixed}`, `+${bug}`], fix: [`-${fixed}`, `+${fixed}`] });
 
 /** Post-image line of the first line of the buggy form that contains `marker` (the first added
  *  line when no marker is given). */
@@ -52,7 +38,7 @@ function lineOf(text: string, marker?: string): number {
 }
 
 function shape(name: string, rule: BitlockRule, file: string, start: number, header: string, body: string[], s: { bug: string[]; fix: string[] }, opts: { at?: string; knownMiss?: string } = {}): FixShape {
-  const d = diff(file, start, header, body, s.bug, s.fix);
+  const d = oneHunkDiff(file, start, header, body, s.bug, s.fix);
   return { name, rule, line: lineOf(d.buggy, opts.at), ...d, ...(opts.knownMiss ? { knownMiss: opts.knownMiss } : {}) };
 }
 
@@ -199,6 +185,6 @@ export const WAKE_SHAPES: FixShape[] = [
 
 /** test_and_set_bit() is fully ordered (a value-returning atomic bitop), so turning it into
  *  test_and_set_bit_lock() is a relaxation, not an ordering fix: both forms must stay silent. */
-export const NOT_A_BUG_TEST_AND_SET = diff('drivers/acme/acme_q.c', 55, 'static int acme_q_lock(struct acme_q *q)',
+export const NOT_A_BUG_TEST_AND_SET = oneHunkDiff('drivers/acme/acme_q.c', 55, 'static int acme_q_lock(struct acme_q *q)',
   ['{', '@@BUG@@', '\t\treturn -EBUSY;', '\tq->owner = current;', '\treturn 0;'],
   ...Object.values(swap('\tif (test_and_set_bit_lock(ACME_Q_LOCKED, &q->flags))', '\tif (test_and_set_bit(ACME_Q_LOCKED, &q->flags))')) as [string[], string[]]);
