@@ -296,7 +296,8 @@ export const SRCU_FIX_SHAPES: SrcuFixShape[] = [
       ] },
     ]),
   // Teardown with callbacks still queued: the fix adds srcu_barrier() before the cleanup. The
-  // call_srcu() that queues them is elsewhere in the file, outside the hunk.
+  // call_srcu() that queues them is elsewhere in the file, outside the hunk: the barrier the
+  // reversed patch deletes is the evidence.
   shape('cleanup_srcu_struct() without srcu_barrier() after call_srcu()', 'srcu-cleanup-without-barrier', 'drivers/acme/acme-core.c',
     'cleanup_srcu_struct(&ad->srcu);', [
       { start: 640, header: 'static void acme_dev_release(struct device *dev)', lines: [
@@ -307,7 +308,7 @@ export const SRCU_FIX_SHAPES: SrcuFixShape[] = [
         ' 	kfree(ad);',
         ' }',
       ] },
-    ], 'the call_srcu() on ad->srcu is outside the hunk, and the only evidence the hunk gives, the srcu_barrier() the patch deletes, is not visible to checks (units carry post-image lines only)'),
+    ]),
   // The old object freed right after the unpublish: the fix waits for the readers first.
   shape('SRCU-protected object freed without synchronize_srcu()', 'srcu-free-without-grace-period', 'drivers/acme/acme-filter.c',
     'kfree(old);', [
