@@ -14,25 +14,15 @@
 // the analysed code, list removals (list_del_rcu) whose readers use list_for_each_entry_srcu().
 
 import type { CallEvent, Check, FunctionModel } from '../../engine/types.js';
-import { classesOf, sameObject, stripExpr } from './srcu-expr.js';
+import { classesOf, FREE_CALL, noJumpBetween, sameObject, stripExpr } from './srcu-expr.js';
 import { callText, interleaving, repro, step } from './repro.js';
 
-const FREE = /^(kfree|kfree_const|kvfree|vfree|kmem_cache_free|kfree_sensitive|kvfree_sensitive)$/;
 const REPLACE = /^rcu_replace_pointer(_rcu)?$/;
 const ASSIGN = /^(rcu_assign_pointer|RCU_INIT_POINTER)$/;
 const DEREF = /^srcu_dereference(_check|_notrace)?$/;
 // A grace period or a deferred free between the unpublish and the free (include/linux/srcu.h,
 // rcupdate.h): the free is then safe or not this check's business.
 const WAIT = /^(synchronize_s?rcu(_expedited)?|call_s?rcu|kfree_rcu\w*|kvfree_rcu\w*|srcu_barrier|rcu_barrier|synchronize_rcu_tasks\w*)$/;
-
-// A unit's lines, split once per unit and only when a candidate needs them: in a scan the unit is
-// the whole file, and splitting it for each of its functions cost more than the rest of the check.
-const rowsOfUnit = new WeakMap<FunctionModel['unit'], string[]>();
-function unitRows(fn: FunctionModel): string[] {
-  let rows = rowsOfUnit.get(fn.unit);
-  if (!rows) rowsOfUnit.set(fn.unit, (rows = fn.unit.text.split('\n')));
-  return rows;
-}
 
 interface Candidate {
   fn: FunctionModel;
@@ -79,7 +69,7 @@ export const freeWithoutGracePeriod: Check = {
           }
           if (!field || !old || !/^[A-Za-z_]\w*$/.test(old) || fn.params.has(old)) return;
           const rest = calls.slice(i + 1);
-          const free = rest.find((c) => FREE.test(c.callee) && stripExpr(c.args[0] ?? '') === old);
+          const free = rest.find((c) => FREE_CALL.test(c.callee) && stripExpr(c.args[0] ?? '') === old);
           if (!free) return;
           const between = rest.slice(0, rest.indexOf(free));
           if (between.some((c) => WAIT.test(c.callee) || c.primitive?.op === 'srcu-sync' || c.primitive?.op === 'srcu-call')) return;
@@ -87,7 +77,7 @@ export const freeWithoutGracePeriod: Check = {
           const from = fn.unit.lineMap.indexOf(u.line);
           const to = fn.unit.lineMap.indexOf(free.line);
           if (from < 0 || to <= from) return;
-          if (unitRows(fn).slice(from + 1, to).some((r) => /^\s*[A-Za-z_]\w*\s*:(?!:)|\bgoto\b|\breturn\b|\bbreak\b|\bcontinue\b/.test(r))) return;
+          if (!noJumpBetween(fn.unit, from, to)) return;
           let touched = false;
           for (let l = u.line; l <= free.line; l++) if (fn.unit.changed.has(l)) touched = true;
           if (!touched) return;

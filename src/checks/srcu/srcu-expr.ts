@@ -99,3 +99,21 @@ export function identifiers(text: string): Set<string> {
 export function fragmentsOf(fns: readonly FunctionModel[], fn: FunctionModel): FunctionModel[] {
   return fns.filter((f) => f.name === fn.name && f.unit.file === fn.unit.file);
 }
+
+/** Plain frees of an object (include/linux/slab.h, vmalloc.h): what the free checks look for. */
+export const FREE_CALL = /^(kfree|kfree_const|kvfree|vfree|kmem_cache_free|kfree_sensitive|kvfree_sensitive)$/;
+
+/** Names of teardown functions (release, remove, cleanup ...): they run once per object. */
+export const TEARDOWN_NAME = /(release|destroy|free|exit|cleanup|remove|unregister|fini|teardown|shutdown)/i;
+
+// A unit's lines, split once per unit: in a scan the unit is the whole file, and splitting it for
+// each of its functions costs more than a check's own work.
+const rowsOfUnit = new WeakMap<AnalysisUnit, string[]>();
+
+/** Whether no label, goto, return, break or continue stands on the unit's rows strictly between
+ *  `from` and `to` (row indexes into the unit's text): the second follows the first on one path. */
+export function noJumpBetween(unit: AnalysisUnit, from: number, to: number): boolean {
+  let rows = rowsOfUnit.get(unit);
+  if (!rows) rowsOfUnit.set(unit, (rows = unit.text.split('\n')));
+  return !rows.slice(from + 1, to).some((r) => /^\s*[A-Za-z_]\w*\s*:(?!:)|\bgoto\b|\breturn\b|\bbreak\b|\bcontinue\b/.test(r));
+}

@@ -14,13 +14,13 @@
 // Blind spots: how often the function really runs is unknown; frees through helpers.
 
 import type { CallEvent, Check } from '../../engine/types.js';
-import { callTarget, stripExpr } from './srcu-expr.js';
+import { callTarget, FREE_CALL, noJumpBetween, stripExpr, TEARDOWN_NAME } from './srcu-expr.js';
 import { callText, interleaving, repro, step } from './repro.js';
 
 // Unpublishing a pointer (include/linux/rcupdate.h, rculist.h) and plain frees (include/linux/slab.h).
 const UNPUBLISH = /^(rcu_replace_pointer|rcu_assign_pointer|RCU_INIT_POINTER|xchg|list_del_rcu|hlist_del_rcu|hlist_del_init_rcu|list_replace_rcu|hlist_replace_rcu)$/;
-const FREE = /^(kfree|kfree_const|kvfree|vfree|kmem_cache_free|kfree_sensitive|kvfree_sensitive)$/;
-const TEARDOWN = /(release|destroy|free|exit|cleanup|remove|unregister|fini|teardown|shutdown|put)/i;
+// Teardown names, and the *_put() that drops the last reference.
+const isTeardown = (name: string): boolean => TEARDOWN_NAME.test(name) || /put/i.test(name);
 
 export const syncBeforeFree: Check = {
   meta: {
@@ -40,20 +40,18 @@ export const syncBeforeFree: Check = {
   create(ctx) {
     return {
       onFunction(fn) {
-        if (TEARDOWN.test(fn.name)) return;
+        if (isTeardown(fn.name)) return;
         const calls = fn.events.filter((e): e is CallEvent => e.kind === 'call');
         calls.forEach((ev, i) => {
           if (ev.primitive?.op !== 'srcu-sync' || ev.loops.length || ev.ctx.atomic.length || ev.ctx.srcu.length) return;
           const ssp = callTarget(ev);
           const pub = calls.slice(0, i).reverse().find((c) => UNPUBLISH.test(c.callee));
           const next = calls[i + 1];
-          if (!ssp || !pub || !next || !FREE.test(next.callee)) return;
+          if (!ssp || !pub || !next || !FREE_CALL.test(next.callee)) return;
           // The free must follow the wait on the same path: no label, goto or return in between.
-          const rows = fn.unit.text.split('\n');
           const from = fn.unit.lineMap.indexOf(ev.line);
           const to = fn.unit.lineMap.indexOf(next.line);
-          if (from < 0 || to < from) return;
-          if (rows.slice(from + 1, to).some((r) => /^\s*[A-Za-z_]\w*\s*:(?!:)|\bgoto\b|\breturn\b|\bbreak\b|\bcontinue\b/.test(r))) return;
+          if (from < 0 || to < from || !noJumpBetween(fn.unit, from, to)) return;
           const freed = stripExpr(next.args[0] ?? '');
           if (!/^[A-Za-z_]\w*$/.test(freed) || fn.params.has(freed)) return;
           if (!ev.changed && !next.changed && !pub.changed) return;

@@ -13,12 +13,10 @@
 // reasons the code does not show.
 
 import type { Check } from '../../engine/types.js';
-import { callTarget, identifiers } from './srcu-expr.js';
+import { callTarget, identifiers, TEARDOWN_NAME } from './srcu-expr.js';
 import { callText, interleaving, repro, step } from './repro.js';
 import { calleeSyncs } from './sync-in-read-side.js';
 
-// Function names of teardown paths (the same words srcu-sync-before-free treats as cold).
-const TEARDOWN = /(release|destroy|free|exit|cleanup|remove|unregister|fini|teardown|shutdown)/i;
 
 const header = (text: string): string => {
   const brace = text.indexOf('{');
@@ -74,7 +72,7 @@ export const syncHotPath: Check = {
         if (perItem) return;
         if (!ev.changed && !fn.unit.changed.has(loop.line)) return;
         // Teardown runs once per object: N grace periods there cost time, not throughput.
-        if (TEARDOWN.test(fn.name)) severity = 'info';
+        if (TEARDOWN_NAME.test(fn.name)) severity = 'info';
         const key = `${ssp}:${ev.callee}`;
         if (seen.has(`${fn.name}:${key}`)) return;
         seen.add(`${fn.name}:${key}`);
