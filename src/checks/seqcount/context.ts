@@ -60,16 +60,25 @@ export function rolesOf(fn: FunctionModel, all: readonly FunctionModel[]): reado
 // them as deleted lines of the hunk that holds the writer: the patch took the protection away.
 const PROTECTION = /\b(preempt_disable|local_irq_save|local_irq_disable|local_bh_disable|get_cpu|get_cpu_ptr|\w+_irqsave|\w+_lock_irq|\w+_lock_bh|u64_stats_update_begin_irqsave)\s*\(/;
 
+const removedOfUnit = new WeakMap<AnalysisUnit, string[]>();
+
 /** The deleted lines of a hunk unit that the hunk does not add back verbatim (a line deleted and
- *  re-added, or moved within the hunk, was not removed). */
+ *  re-added, or moved within the hunk, was not removed). Computed once per unit: the writer checks
+ *  ask at every write section. */
 function removedLines(unit: AnalysisUnit): string[] {
+  const known = removedOfUnit.get(unit);
+  if (known) return known;
   const deleted = deletedLines(unit);
-  if (!deleted.length) return []; // whole-file units (scan, --tree) and pure additions
-  const added = new Set<string>();
-  unit.text.split('\n').forEach((row, i) => {
-    if (unit.changed.has(unit.lineMap[i] ?? 0)) added.add(row.trim());
-  });
-  return deleted.filter((l) => !added.has(l.trim()));
+  let removed: string[] = []; // whole-file units (scan, --tree) and pure additions
+  if (deleted.length) {
+    const added = new Set<string>();
+    unit.text.split('\n').forEach((row, i) => {
+      if (unit.changed.has(unit.lineMap[i] ?? 0)) added.add(row.trim());
+    });
+    removed = deleted.filter((l) => !added.has(l.trim()));
+  }
+  removedOfUnit.set(unit, removed);
+  return removed;
 }
 
 /** A deleted line of `fn`'s hunk that disabled preemption, IRQs or BH around `counter` (or, with
