@@ -18,7 +18,7 @@
 // non-blockable MMU notifier that bails out on !mmu_notifier_range_blockable() before the lock is
 // recognised only when the test is a call that precedes the lock in the text.
 import type { Check } from '../../engine/types.js';
-import { atomicReasons, callText, findingLine, generatedSleepWhere, irqsHardOffOnRT, locateReason, sleepAt, sleepReproduction } from './sleep-site.js';
+import { atomicReasons, callText, findingLine, irqsHardOffOnRT, locateReason, sleepAt, sleepReproduction, sleeperText } from './sleep-site.js';
 import { shapeRoles } from './sleep-in-atomic.js';
 
 export const rtOnly: Check = {
@@ -62,16 +62,15 @@ export const rtOnly: Check = {
           why += ' (the OOM reaper calls it through mmu_notifier_invalidate_range_start_nonblock(); test mmu_notifier_range_blockable() before taking sleeping locks)';
         }
         const target = site.chain[site.chain.length - 1];
-        const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
-        const where = generatedSleepWhere(ctx.kb, target!);
+        const sleeper = sleeperText(site, ctx.kb);
         ctx.report({
           unit: at.unit,
           fn,
           line: at.line,
           message: at.registration
-            ? `${fn.name}() now runs in a context that is atomic even on PREEMPT_RT (${at.reason.text}) because of this registration (line ${at.line}), and it calls ${callText(ev)} at line ${ev.line}: ${target}()${where}${via} takes a lock that sleeps on PREEMPT_RT (spinlock_t/rwlock_t/local_lock_t). A bug with CONFIG_PREEMPT_RT only.`
+            ? `${fn.name}() now runs in a context that is atomic even on PREEMPT_RT (${at.reason.text}) because of this registration (line ${at.line}), and it calls ${callText(ev)} at line ${ev.line}: ${sleeper} takes a lock that sleeps on PREEMPT_RT (spinlock_t/rwlock_t/local_lock_t). A bug with CONFIG_PREEMPT_RT only.`
             :
-            `${target}()${where}${via} takes a lock that sleeps on PREEMPT_RT (spinlock_t/rwlock_t/local_lock_t), but ` +
+            `${sleeper} takes a lock that sleeps on PREEMPT_RT (spinlock_t/rwlock_t/local_lock_t), but ` +
             `${fn.name}() is atomic even on RT here: ${why}. A bug with CONFIG_PREEMPT_RT only` +
             `${ev.line !== at.line ? `; the call is ${callText(ev)} at line ${ev.line}` : ''}.`,
           key: `${fn.name}:${target}`,

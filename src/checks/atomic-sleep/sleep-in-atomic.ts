@@ -31,7 +31,7 @@
 // review reads the hunk's deleted lines as text for that.
 import type { Check, FunctionModel, FunctionRole } from '../../engine/types.js';
 import { rolesFromShape } from '../../engine/roles.js';
-import { atomicReasons, callText, findingLine, generatedSleepWhere, locateReason, registeredElsewhere, sleepAt, sleepReproduction } from './sleep-site.js';
+import { atomicReasons, callText, findingLine, locateReason, registeredElsewhere, sleepAt, sleeperText, sleepReproduction } from './sleep-site.js';
 
 export const sleepInAtomic: Check = {
   meta: {
@@ -65,15 +65,14 @@ export const sleepInAtomic: Check = {
         if (reported.has(key)) return;
         reported.add(key);
         const why = at.reason.line != null ? `${at.reason.text} (line ${at.reason.line})` : at.reason.text;
-        const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
-        const where = generatedSleepWhere(ctx.kb, site.chain[site.chain.length - 1]!);
+        const sleeps = sleeperText(site, ctx.kb, 'may sleep');
         ctx.report({
           unit: at.unit,
           fn,
           line: at.line,
           message: at.registration
-            ? `${fn.name}() now runs in atomic context (${at.reason.text}) because of this registration (line ${at.line}), and it calls ${callText(ev)} at line ${ev.line}: ${site.chain[site.chain.length - 1]}() may sleep${where}${via}.`
-            : `${site.chain[site.chain.length - 1]}() may sleep${where}${via}, but ${fn.name}() is in atomic context here: ${why}.${ev.line !== at.line ? ` The sleeping call is ${callText(ev)} at line ${ev.line}.` : ''}`,
+            ? `${fn.name}() now runs in atomic context (${at.reason.text}) because of this registration (line ${at.line}), and it calls ${callText(ev)} at line ${ev.line}: ${sleeps}.`
+            : `${sleeps}, but ${fn.name}() is in atomic context here: ${why}.${ev.line !== at.line ? ` The sleeping call is ${callText(ev)} at line ${ev.line}.` : ''}`,
           key: `${fn.name}:${site.chain[site.chain.length - 1]}`,
           reproduction: sleepReproduction({ fn, ev, site, reason: at.reason, rtOnly: false }),
         });

@@ -442,10 +442,15 @@ function changedRegistration(fn: FunctionModel, r: AtomicReason, all: readonly F
   return null;
 }
 
-/** ` (Linux 6.12, <file>: -> <chain>)` for a sleeping function known from the generated sleep
- *  table (its definition is not in the patch, so the message says where it sleeps in the release
- *  the table was built from); '' for any other. */
-export function generatedSleepWhere(kb: KnowledgeBase, name: string): string {
-  const p = kb.primitive(name);
-  return p?.family === GENERATED_SLEEP_FAMILY && p.doc ? ` (Linux 6.12, ${p.doc})` : '';
+/** The sleeping function at the end of `site.chain` as a message names it: `sleeper()`, then
+ *  `predicate` when given (`may sleep`), then where the generated sleep table says it sleeps in
+ *  6.12 (its definition is not in the patch), then the calls that lead to it:
+ *  `mutex_lock() may sleep (via helper())`,
+ *  `gpiod_add_lookup_tables() may sleep (Linux 6.12, drivers/gpio/gpiolib.c: -> mutex_lock())`. */
+export function sleeperText(site: SleepSite, kb: KnowledgeBase, predicate = ''): string {
+  const sleeper = site.chain[site.chain.length - 1]!;
+  const p = kb.primitive(sleeper);
+  const where = p?.family === GENERATED_SLEEP_FAMILY && p.doc ? ` (Linux 6.12, ${p.doc})` : '';
+  const via = site.chain.length > 1 ? ` (via ${site.chain.slice(0, -1).map((c) => `${c}()`).join(' -> ')})` : '';
+  return `${sleeper}()${predicate ? ` ${predicate}` : ''}${where}${via}`;
 }
