@@ -9,6 +9,7 @@ import type { FieldTypeFact, KnowledgeBase, LockOrderFact, Primitive } from '../
 import type { ExtraFacts } from '../config/index.js';
 import { InputError } from '../errors.js';
 import { rulesDir } from '../assets.js';
+import { GENERATED_SLEEP_FAMILY } from '../engine/generated-facts.js';
 
 /** The package's rules/ folder (same relative place from src/kb and build/kb). */
 // Resolved through src/assets.ts so the Action bundle (dist/rules) finds it too.
@@ -97,7 +98,8 @@ function sleepTableLookup(tables: readonly string[]): { get(name: string): Primi
     const rtOnly = chain[0] === '@rt';
     if (rtOnly) chain.shift();
     const doc = `${file}:${rtOnly ? ' on PREEMPT_RT' : ''} -> ${chain.map((c) => (c.endsWith(')') ? c : `${c}()`)).join(' -> ')}`;
-    return rtOnly ? { name, family: 'sleep-db', op: 'sleep', ordering: 'none', sleepsOnRT: true, doc } : { name, family: 'sleep-db', op: 'sleep', ordering: 'none', sleeps: true, doc };
+    const family = GENERATED_SLEEP_FAMILY;
+    return rtOnly ? { name, family, op: 'sleep', ordering: 'none', sleepsOnRT: true, doc } : { name, family, op: 'sleep', ordering: 'none', sleeps: true, doc };
   };
   const get = (name: string): Primitive | undefined => {
     if (!tables.length) return undefined;

@@ -15,6 +15,7 @@
 // Blind spots: exits through goto, loops written with a helper (wait_event*, which order
 // themselves), and plain reads after the loop that are not in a primitive (only returns and load
 // primitives count as uses).
+import { GENERATED_SLEEP_FAMILY } from '../../engine/generated-facts.js';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { AnalysisEvent, CallEvent, Check, FunctionModel } from '../../engine/types.js';
 import { isAcquireFence, isLockishText } from './lock-word.js';
@@ -84,7 +85,7 @@ export const waitWithoutAcquire: Check = {
       // Waiting means a delay or scheduling primitive from the hand-written rules; a function the
       // generated sleep table lists (family sleep-db: it sleeps somewhere inside, like a USB
       // transfer) does not make a polling loop a wait for a hand-over.
-      return fn.events.some((e) => e.kind === 'call' && within(e, loop) && ((e.primitive?.family !== 'sleep-db' && (e.primitive?.sleeps || e.primitive?.op === 'sleep')) || SPIN_OR_SLEEP.test(e.callee)));
+      return fn.events.some((e) => e.kind === 'call' && within(e, loop) && ((e.primitive?.family !== GENERATED_SLEEP_FAMILY && (e.primitive?.sleeps || e.primitive?.op === 'sleep')) || SPIN_OR_SLEEP.test(e.callee)));
     };
 
     function loadEvidence(fn: FunctionModel, c: SyntaxNode): { read: string; plain: boolean } | null {
