@@ -8,9 +8,9 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { InputError } from '../errors.js';
-import { gitReadEnv } from '../diff/git-batch.js';
+import { gitRead, gitReadEnv } from '../diff/git-batch.js';
 import { defaultConfig, type Config } from './index.js';
 import type { ConfigFile } from './schema.js';
 import type { Primitive } from '../engine/types.js';
@@ -66,27 +66,9 @@ export function repositoryAround(dir: string): string | null {
 
 /** repositoryAround() without blocking: other start-up work goes on while git runs. */
 async function repositoryAroundAsync(dir: string): Promise<string | null> {
-  const r = await runGit(['rev-parse', '--show-toplevel'], dir);
+  const r = await gitRead(dir, ['rev-parse', '--show-toplevel']);
   if (r.status !== 0) return null;
   return r.stdout.trim() || null;
-}
-
-/** Runs a read-only git command; status -1 when git cannot be started. */
-function runGit(args: string[], cwd: string | undefined): Promise<{ status: number; stdout: string }> {
-  return new Promise((done) => {
-    let stdout = '';
-    let proc;
-    try {
-      proc = spawn('git', args, { cwd, env: gitReadEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
-    } catch {
-      done({ status: -1, stdout: '' });
-      return;
-    }
-    proc.stdout.setEncoding('utf8');
-    proc.stdout.on('data', (d: string) => (stdout += d));
-    proc.on('error', () => done({ status: -1, stdout: '' }));
-    proc.on('close', (code) => done({ status: code ?? -1, stdout }));
-  });
 }
 
 function repositoryConfigFile(root: string): string | null {
@@ -220,7 +202,7 @@ const FILE_KEY_TO_GIT: Record<string, string> = {
 /** Reads lockreview.* from git config as seen from `dir` (repository, global and system files).
  *  Null when no such key is set (or git is unavailable). */
 export async function readGitConfig(dir: string): Promise<ConfigFile | null> {
-  const r = await runGit(['config', '--includes', '-z', '--get-regexp', '^lockreview\\.'], existsSync(dir) ? dir : undefined);
+  const r = await gitRead(existsSync(dir) ? dir : undefined, ['config', '--includes', '-z', '--get-regexp', '^lockreview\\.']);
   if (r.status !== 0 || !r.stdout) return null; // 1 = no matching key
   const file: ConfigFile = {};
   for (const entry of r.stdout.split('\0')) {

@@ -24,11 +24,10 @@
 // CRLF files only through their post-image blobs (the parser drops the CR of diff lines).
 
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { FileDiff, Hunk, Series, SourceProvider } from '../model/index.js';
-import { GitBatchReader, gitReadEnv, type CatFileReply } from './git-batch.js';
+import { GitBatchReader, gitRead, type CatFileReply } from './git-batch.js';
 
 export interface BlobSource extends SourceProvider {
   /** Why files were declined, for the report ("patch 2/3: f.c: ..."). */
@@ -330,8 +329,7 @@ function joinLines(lines: Buffer[], finalNewline: boolean): Buffer {
 }
 
 /** Runs a read-only git command; its stdout lines, or none when it fails. */
-function gitLines(cwd: string, args: string[]): Promise<string[]> {
-  return new Promise((done) => {
-    execFile('git', args, { cwd, env: gitReadEnv(), encoding: 'utf8' }, (err, stdout) => done(err ? [] : stdout.split('\n').filter(Boolean)));
-  });
+async function gitLines(cwd: string, args: string[]): Promise<string[]> {
+  const r = await gitRead(cwd, args);
+  return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : [];
 }

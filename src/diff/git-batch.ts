@@ -7,7 +7,7 @@
 // The process keeps Node alive only while a read is pending (an idle reader nobody disposed does
 // not hold the program open); dispose() ends it.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 /** What `git cat-file --batch` said about one object name. */
 export type CatFileReply =
@@ -18,6 +18,25 @@ export type CatFileReply =
  *  our behalf, pages nothing, and speaks C-locale messages. */
 export function gitReadEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat', LC_ALL: 'C' };
+}
+
+/** What a read-only git command printed. `status` is git's exit status (-1: git did not run);
+ *  `error` is Node's message when git failed, for callers that report it. */
+export interface GitReadResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  error: string | null;
+}
+
+/** Runs a read-only git command in `cwd` (the current directory when undefined) to completion. */
+export function gitRead(cwd: string | undefined, args: string[]): Promise<GitReadResult> {
+  return new Promise((done) => {
+    execFile('git', args, { cwd, env: gitReadEnv(), maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const status = !err ? 0 : typeof err.code === 'number' ? err.code : -1;
+      done({ status, stdout, stderr, error: err ? err.message : null });
+    });
+  });
 }
 
 export class GitBatchReader {

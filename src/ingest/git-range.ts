@@ -10,13 +10,12 @@
 // Blind spots: merge commits are skipped (noted); with --worktree, untracked files are included
 // only when they are C sources/headers (*.c, *.h) not ignored by .gitignore.
 
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Patch, Person, Series, SourceProvider } from '../model/index.js';
 import { InputError } from '../errors.js';
 import { parseDiff } from '../diff/index.js';
-import { GitBatchReader, gitReadEnv } from '../diff/git-batch.js';
+import { GitBatchReader, gitRead } from '../diff/git-batch.js';
 
 export interface GitRangeOptions {
   /** A revision range (`A..B`, `A...B`) or one revision R (= R..HEAD, as git format-patch reads it);
@@ -257,11 +256,8 @@ export class GitObjectSource implements SourceProvider {
 // ---------------------------------------------------------------------------------------------
 
 /** Runs git in `cwd`; rejects with an InputError carrying git's first stderr line. */
-export function git(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: gitReadEnv(), maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(new InputError(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''}`.trim(), (stderr || err.message).trim().split('\n')[0] ?? 'failed'));
-      else resolve(stdout);
-    });
-  });
+export async function git(cwd: string, args: string[]): Promise<string> {
+  const r = await gitRead(cwd, args);
+  if (r.error === null) return r.stdout;
+  throw new InputError(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''}`.trim(), (r.stderr || r.error).trim().split('\n')[0] ?? 'failed');
 }
