@@ -7,7 +7,8 @@ import { checks as seqcount } from './seqcount/index.js';
 import { checks as srcu } from './srcu/index.js';
 import { checks as atomicSleep } from './atomic-sleep/index.js';
 import { checks as lockOrder } from './lock-order/index.js';
+import { byCodeUnit } from '../model/index.js';
 
 export function allChecks(): Check[] {
-  return [...bitlock, ...seqcount, ...srcu, ...atomicSleep, ...lockOrder].sort((a, b) => a.meta.id.localeCompare(b.meta.id));
+  return [...bitlock, ...seqcount, ...srcu, ...atomicSleep, ...lockOrder].sort((a, b) => byCodeUnit(a.meta.id, b.meta.id));
 }

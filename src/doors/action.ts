@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { InputError, UnsupportedError, EXIT } from '../errors.js';
 import { z } from 'zod';
 import type { FailOn, Finding, FindingClass, Report, SourceProvider } from '../model/index.js';
-import { FINDING_CLASSES, SEVERITY_RANK } from '../model/index.js';
+import { FINDING_CLASSES, SEVERITY_RANK, byCodeUnit } from '../model/index.js';
 import { reviewSeries } from '../pipeline.js';
 import { loadConfigFor } from '../config/load.js';
 import type { Config } from '../config/index.js';
@@ -90,7 +90,7 @@ export function annotations(findings: Finding[]): { lines: string[]; omitted: nu
   const used: Record<string, number> = { error: 0, warning: 0, notice: 0 };
   const lines: string[] = [];
   let omitted = 0;
-  const ordered = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.file.localeCompare(b.file) || a.line - b.line);
+  const ordered = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || byCodeUnit(a.file, b.file) || a.line - b.line);
   for (const f of ordered) {
     const k = kind(f);
     if (used[k]! >= ANNOTATIONS_PER_TYPE) {

@@ -12,6 +12,7 @@ import { preferDefinitionsOverGenerated } from './generated-facts.js';
 import { FindingSink, runChecks } from './runner.js';
 import { analyzeFilesInThreads, scanThreadCount } from './scan-workers.js';
 import type { ExtraFacts } from '../config/index.js';
+import { byCodeUnit } from '../model/index.js';
 
 export { lockClassMatches, lockClassOf, normaliseExpr, lastHop } from './lock-class.js';
 export { emptyReproduction, lineText } from './runner.js';
@@ -185,5 +186,5 @@ function mergeFileAnalyses(perFile: { results: FileAnalysis[] }): { findings: Fi
 }
 
 function sortFindings(f: Finding[]): Finding[] {
-  return [...f].sort((a, b) => (a.patch ?? 0) - (b.patch ?? 0) || a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId));
+  return [...f].sort((a, b) => (a.patch ?? 0) - (b.patch ?? 0) || byCodeUnit(a.file, b.file) || a.line - b.line || byCodeUnit(a.ruleId, b.ruleId));
 }

@@ -10,6 +10,7 @@ import type { ExtraFacts } from '../config/index.js';
 import { InputError } from '../errors.js';
 import { rulesDir } from '../assets.js';
 import { GENERATED_SLEEP_FAMILY } from '../engine/generated-facts.js';
+import { byCodeUnit } from '../model/index.js';
 
 /** The package's rules/ folder (same relative place from src/kb and build/kb). */
 // Resolved through src/assets.ts so the Action bundle (dist/rules) finds it too.
@@ -32,7 +33,8 @@ async function ruleFiles(dir: string): Promise<string[]> {
   } catch {
     return out;
   }
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+  // Later files override earlier ones: the order must not depend on the locale.
+  for (const e of entries.sort((a, b) => byCodeUnit(a.name, b.name))) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await ruleFiles(p)));
     else if (/\.(ya?ml|json)$/.test(e.name)) out.push(p);
@@ -145,10 +147,14 @@ function findSorted(text: string, name: string): string | undefined {
 
 let cached: Promise<Facts[]> | null = null;
 
+// Set by the bundles (scripts/bundle-defines.mjs): a hash of validate.ts and schema.ts.
+declare const __LOCKREVIEW_VALIDATOR_KEY__: string | undefined;
+
 /** The text of the code that turns rules into Facts (validate.ts and the schemas), so that a changed
- *  schema never reuses Facts validated by the old one. In a bundle that code sits in another chunk,
- *  whose content-hashed file name this chunk imports: a changed schema changes this file too. */
+ *  schema never reuses Facts validated by the old one. A bundle has them fixed at build time:
+ *  reading the sources, or the bundle itself, on every run cost a one-patch check ~10 ms. */
 function validatorSource(): string {
+  if (typeof __LOCKREVIEW_VALIDATOR_KEY__ === 'string') return __LOCKREVIEW_VALIDATOR_KEY__;
   const texts: string[] = [];
   for (const url of [new URL('./validate.js', import.meta.url), new URL('./validate.ts', import.meta.url), new URL('./schema.js', import.meta.url), new URL('./schema.ts', import.meta.url)]) {
     try {

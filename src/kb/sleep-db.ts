@@ -48,6 +48,7 @@ import { modelUnit, wholeFileUnit } from '../engine/index.js';
 import { CallerSectionTracker, computeSummaries, isSleepSummary, primitiveOf, straight } from '../engine/summaries.js';
 import { buildKnowledgeBase, RULES_DIR, type Facts } from './index.js';
 import { SLEEP_TABLE_LINE } from './schema.js';
+import { byCodeUnit } from '../model/index.js';
 
 /** The generated file, relative to rules/. */
 export const SLEEP_DB_FILE = 'primitives/sleep-6.12-generated.yaml';
@@ -110,7 +111,7 @@ export async function baseKnowledgeBase(rulesDir = RULES_DIR): Promise<{ kb: Kno
   const { parseRulesText } = await import('./validate.js');
   const files: string[] = [];
   const walk = async (dir: string) => {
-    for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => byCodeUnit(a.name, b.name))) {
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p);
       else if (/\.(ya?ml|json)$/.test(e.name) && relative(rulesDir, p) !== SLEEP_DB_FILE) files.push(p);

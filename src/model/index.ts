@@ -213,3 +213,10 @@ export interface SourceProvider {
   readonly description: string; // e.g. "git worktree at 1a2b3c4 (series applied)"
   file(path: string, afterPatch: number): Promise<string | null>;
 }
+
+/** Code-unit order of two strings (byte order for ASCII: the order git lists paths in). Every sort
+ *  in the tool uses it instead of localeCompare, whose order depends on the locale and whose first
+ *  call loads ICU's collator (~6 ms of a one-patch check). */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import type { CheckMeta, DiffLine, FileDiff, Finding, Hunk, InterleavingStep, Patch, Report, Series } from '../model/index.js';
-import { findingCounts } from '../model/index.js';
+import { byCodeUnit, findingCounts } from '../model/index.js';
 
 export interface ReplyOptions {
   /** Our From: "lockreview <lockreview@example.org>". */
@@ -93,7 +93,7 @@ export function renderReplies(seriesList: readonly Series[], report: Report, opt
 
 /** The reply to one patch. */
 export function renderReply(patch: Patch, findings: readonly Finding[], opts: ReplyOptions): EmailReply {
-  const sorted = [...findings].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId));
+  const sorted = [...findings].sort((a, b) => byCodeUnit(a.file, b.file) || a.line - b.line || byCodeUnit(a.ruleId, b.ruleId));
   const findingIds = sorted.map((f) => f.id);
   const messageId = replyMessageId(patch, findingIds, opts.msgidDomain);
   const subject = /^re:/i.test(patch.rawSubject) ? patch.rawSubject : `Re: ${patch.rawSubject || patch.subject}`;

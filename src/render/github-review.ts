@@ -9,7 +9,7 @@
 // on the same head with the same findings plans nothing; on a new push, findings that are gone are
 // listed as resolved, surviving ones get no second inline comment, new ones are added.
 import type { Finding, FindingClass, Report, Severity } from '../model/index.js';
-import { FINDING_CLASSES, findingCounts } from '../model/index.js';
+import { FINDING_CLASSES, byCodeUnit, findingCounts } from '../model/index.js';
 import { renderMermaidSequence } from './mermaid.js';
 import { verdictSummary } from './text.js';
 
@@ -78,7 +78,7 @@ export function activeFindings(report: Report): Finding[] {
 }
 
 export function planReview(input: ReviewInput): ReviewPlan {
-  const current = activeFindings(input.report).sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId));
+  const current = activeFindings(input.report).sort((a, b) => byCodeUnit(a.file, b.file) || a.line - b.line || byCodeUnit(a.ruleId, b.ruleId));
   const suppressed = input.report.findings.length - current.length;
   const last = input.prior.states.at(-1) ?? null;
   const everReported = new Set<string>([...input.prior.commented]);

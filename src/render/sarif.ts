@@ -6,6 +6,7 @@
 // the call chain and the splat in the result's property bag. Pure: returns the JSON text.
 import type { CheckMeta, Finding, Interleaving, Report, Severity } from '../model/index.js';
 import { allChecks } from '../checks/index.js';
+import { byCodeUnit } from '../model/index.js';
 
 export interface SarifOptions {
   /** Rule descriptors to publish; defaults to every registered check. */
@@ -43,7 +44,7 @@ export function buildSarif(report: Report, opts: SarifOptions = {}): Json {
       metas.set(f.ruleId, { id: f.ruleId, class: f.class, severity: f.severity, title: f.ruleId, help: f.message, docs: [] });
     }
   }
-  const ordered = [...metas.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const ordered = [...metas.values()].sort((a, b) => byCodeUnit(a.id, b.id));
   const ruleIndex = new Map(ordered.map((m, i) => [m.id, i]));
   const run: Json = {
     tool: {

@@ -3,7 +3,7 @@
 // lockdep prints its "possible unsafe locking scenario", the litmus test with its verdict, the
 // splat). Pure: colour only when the caller asks (the CLI passes isTTY).
 import type { Finding, Interleaving, Report, Reproduction, Verdict } from '../model/index.js';
-import { findingCounts } from '../model/index.js';
+import { byCodeUnit, findingCounts } from '../model/index.js';
 
 export interface TextOptions {
   color?: boolean;
@@ -26,7 +26,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
   }
   const order = [...byPatch.keys()].sort((a, b) => (a ?? 0) - (b ?? 0));
   for (const patch of order) {
-    const list = [...(byPatch.get(patch) ?? [])].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId));
+    const list = [...(byPatch.get(patch) ?? [])].sort((a, b) => byCodeUnit(a.file, b.file) || a.line - b.line || byCodeUnit(a.ruleId, b.ruleId));
     if (patch !== null) {
       const p = patches.find((x) => x.index === patch);
       out.push(paint.bold(`== patch ${patch}${p ? `/${p.total}: ${p.subject}` : ''}`));
