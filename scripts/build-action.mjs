@@ -5,16 +5,16 @@
 // sources, so rebuilding into a temporary directory and comparing tells whether dist/ is stale
 // (test/action/bundle.test.ts does that).
 import { build } from 'esbuild';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { bundleDefines } from './bundle-defines.mjs';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const args = process.argv.slice(2);
 const at = args.indexOf('--outdir');
 const outdir = resolve(at >= 0 && args[at + 1] ? args[at + 1] : join(root, 'dist'));
 const require = createRequire(join(root, 'package.json'));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
@@ -32,8 +32,7 @@ await build({
   sourcemap: false,
   logLevel: 'warning',
   charset: 'utf8',
-  // The version is fixed at build time: inside the bundle there is no package.json to read.
-  define: { __LOCKREVIEW_VERSION__: JSON.stringify(pkg.version) },
+  define: bundleDefines(root),
   // CommonJS dependencies call require() for Node built-ins; an ESM bundle has none of its own.
   banner: {
     js: "import { createRequire as __lockreviewCreateRequire } from 'node:module';\nconst require = __lockreviewCreateRequire(import.meta.url);",
