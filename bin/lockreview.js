@@ -1,29 +1,124 @@
 #!/usr/bin/env node
-// Thin launcher. Runs the CLI bundle (build/bundle/cli.js, scripts/build-cli.mjs: one minified
-// module graph, much faster to start) when it is at least as new as the tsc output, else the tsc
-// output itself (build/doors/cli.js), so a `tsc` run without a bundle rebuild never runs stale code.
-import { statSync } from 'node:fs';
+// Thin launcher: picks the fastest build of the CLI that is current, and how V8 should run it.
+// No review logic here (that is src/); only start-up, which a one-patch pre-send check feels.
+//
+// Builds, newest first (each used only when at least as new as the tsc output, so a `tsc` run
+// without a bundle rebuild never runs stale code):
+// - build/bundle/cli.cjs through V8's code cache, wherever require() can load ES modules (Node
+//   >= 20.19 / 22.12): scripts/build-cli.mjs explains the file. Compiling ~1.2 MB of JavaScript
+//   from scratch costs a check 30-40 ms a run on Node 20, which has no compile cache for ES
+//   modules; the data, kept per user under the temp folder, is made by the first run of each
+//   command;
+// - build/bundle/cli.js, the ES module bundle (Node >= 22.1 keeps its compiled code itself
+//   through module.enableCompileCache);
+// - build/doors/cli.js, the tsc output.
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { Script } from 'node:vm';
+import { createHash } from 'node:crypto';
 
-// Node >= 22.1 can keep V8's compiled code between runs (it is absent on Node 20, where this is a
-// no-op); a one-patch check spends a good part of its start-up compiling the bundle.
-try {
-  nodeModule.enableCompileCache?.();
-} catch {
-  /* a read-only cache folder only costs speed */
+const argv = process.argv.slice(2);
+const debug = process.env.LOCKREVIEW_DEBUG ? (msg) => process.stderr.write(`lockreview: debug: launcher: ${msg}\n`) : () => {};
+const command = argv.find((a) => !a.startsWith('-')) ?? '';
+
+// WebAssembly tiering. By default V8 recompiles tree-sitter's hot functions with TurboFan in the
+// background; the lexer and parser functions take 120-135 ms each to compile, and on a 2-core
+// machine that work competes with the review itself: a 20-patch check took ~360 ms with it and
+// ~280 ms with Liftoff (the baseline compiler) only (bench/, same mbox, alternating runs). Only a
+// long run earns the optimised code back, so `scan` (whole trees: 12% slower on Liftoff alone over
+// virt, arch/x86/kvm, kernel and mm) and `inbox` (whole archives) keep V8's default; `check
+// --tree` on 20 commits (1.8 MB of whole files) was no slower on Liftoff alone. Set before
+// anything is compiled: a V8 flag changed later would also invalidate the code cache below.
+// The command is found as src/doors/cli.ts finds it (the first word that is not an option).
+const SHORT_RUNS = new Set(['check', 'presend']);
+if (SHORT_RUNS.has(command) && !process.env.LOCKREVIEW_WASM_TIERUP && Number(process.versions.node.split('.')[0]) <= 24) {
+  // (Node majors 20-24 were tried; a V8 without the flag would print a warning on every run.)
+  setFlagsFromString('--liftoff-only');
+  debug('WebAssembly compiled by Liftoff only');
 }
 
-const mtime = (rel) => {
+const here = (rel) => fileURLToPath(new URL(rel, import.meta.url));
+const stat = (path) => {
   try {
-    return statSync(new URL(rel, import.meta.url)).mtimeMs;
+    return statSync(path);
   } catch {
-    return -1;
+    return null;
   }
 };
-const bundled = mtime('../build/bundle/cli.js');
-const entry = bundled >= 0 && bundled >= mtime('../build/doors/cli.js') ? '../build/bundle/cli.js' : '../build/doors/cli.js';
+const tscEntry = here('../build/doors/cli.js');
+const tscTime = stat(tscEntry)?.mtimeMs ?? -1;
+const fresh = (s) => !!s && s.mtimeMs >= tscTime;
 
-import(entry).then((m) => m.main(process.argv.slice(2))).then(
-  (code) => { process.exitCode = code; },
-  (err) => { process.stderr.write(`lockreview: internal error: ${err && err.message ? err.message : String(err)}\n`); process.exitCode = 3; },
-);
+function finish(run) {
+  run.then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`lockreview: internal error: ${err && err.message ? err.message : String(err)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}
+
+/** Runs the CommonJS bundle compiled through a code cache; false when it cannot be used. */
+function runCachedBundle() {
+  const file = here('../build/bundle/cli.cjs');
+  const st = stat(file);
+  // require() of an ES module (octokit, which the GitHub doors load) needs Node >= 20.19.
+  if (!fresh(st) || process.features?.require_module !== true || process.env.LOCKREVIEW_NO_CODE_CACHE) return false;
+  const source = readFileSync(file, 'latin1'); // ASCII only (scripts/build-cli.mjs)
+  // V8 checks the data's V8 version, flags and source length itself and rejects a mismatch; the
+  // key adds what it cannot see (same length, other text) and the command, whose run decides which
+  // functions the data holds.
+  const key = createHash('sha1').update([file, st.size, st.mtimeMs, process.version, process.arch, command].join('\0')).digest('hex');
+  const dir = join(tmpdir(), `lockreview-code-cache-${process.getuid?.() ?? 'u'}`);
+  const cacheFile = join(dir, `${key}.bin`);
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    /* first run of this command: compiled from source, the data written at the end */
+  }
+  // CommonJS's function wrapper, as Node's own loader applies it.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
+  const script = new Script(wrapped, { filename: file, cachedData });
+  const stale = !cachedData || script.cachedDataRejected === true;
+  debug(`CommonJS bundle, code cache ${!cachedData ? 'absent' : stale ? 'rejected' : 'accepted'} (${cacheFile})`);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, nodeModule.createRequire(file), module, file, here('../build/bundle'));
+  const run = module.exports.main(argv);
+  if (stale) {
+    // After the run, so the data also holds the functions it compiled lazily; written whole or
+    // not at all (rename), and any failure only costs speed next time.
+    run.then(() => {
+      try {
+        mkdirSync(dir, { recursive: true });
+        const tmp = join(dir, `.${key}.${process.pid}.tmp`);
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        /* read-only temp folder */
+      }
+    }, () => {});
+  }
+  finish(run);
+  return true;
+}
+
+// A bare --version or --help reads the small ES module entry, not the whole CommonJS bundle.
+if (!command || !runCachedBundle()) {
+  // Node >= 22.1 keeps V8's compiled code of ES modules between runs (absent on Node 20).
+  try {
+    nodeModule.enableCompileCache?.();
+  } catch {
+    /* a read-only cache folder only costs speed */
+  }
+  const entry = fresh(stat(here('../build/bundle/cli.js'))) ? '../build/bundle/cli.js' : '../build/doors/cli.js';
+  debug(entry.includes('bundle') ? 'ES module bundle' : 'tsc output');
+  finish(import(entry).then((m) => m.main(argv)));
+}

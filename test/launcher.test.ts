@@ -1,0 +1,65 @@
+// bin/lockreview.js runs the CommonJS bundle through a V8 code cache kept under the temp folder
+// (where require() loads ES modules), else the ES module bundle. Both must give the same report, and
+// the cache must be written by a first run, used by the next and replaced when V8 rejects it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, ROOT } from './helpers/cli.js';
+
+const requireLoadsEsm = (process.features as { require_module?: boolean }).require_module === true;
+
+/** The JSON report without its timing, which differs from run to run. */
+function reportOf(stdout: string): unknown {
+  const r = JSON.parse(stdout) as { stats: { ms?: number } };
+  delete r.stats.ms;
+  return r;
+}
+
+test('launcher: the code-cached CommonJS bundle and the ES module bundle give the same report; the cache is made, used and replaced', { skip: !requireLoadsEsm && 'this Node cannot require() ES modules: the launcher uses the ES module bundle only' }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'lr-launcher-'));
+  try {
+    const env = { TMPDIR: tmp, LOCKREVIEW_DEBUG: '1' };
+    const args = ['check', '--format', 'json', '--fail-on', 'never', `${ROOT}examples/rmap-bitlock.mbox`];
+    const first = runCli(args, { env });
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stderr, /launcher: CommonJS bundle, code cache absent/);
+    assert.match(first.stderr, /launcher: WebAssembly compiled by Liftoff only/);
+    const cacheDir = readdirSync(tmp).find((d) => d.startsWith('lockreview-code-cache-'));
+    assert.ok(cacheDir, 'the first run writes the code cache');
+    const entries = readdirSync(join(tmp, cacheDir)).filter((f) => f.endsWith('.bin'));
+    assert.equal(entries.length, 1);
+
+    const second = runCli(args, { env });
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stderr, /code cache accepted/);
+    assert.deepEqual(reportOf(second.stdout), reportOf(first.stdout));
+    assert.equal(JSON.parse(second.stdout).findings.length, 1, 'the example has its one finding');
+
+    // Data V8 cannot use (another build, another V8): rejected, the run unharmed, the data rewritten.
+    writeFileSync(join(tmp, cacheDir, entries[0]!), 'not V8 code-cache data');
+    const third = runCli(args, { env });
+    assert.equal(third.status, 0, third.stderr);
+    assert.match(third.stderr, /code cache rejected/);
+    assert.deepEqual(reportOf(third.stdout), reportOf(first.stdout));
+    assert.match(runCli(args, { env }).stderr, /code cache accepted/);
+
+    const esm = runCli(args, { env: { ...env, LOCKREVIEW_NO_CODE_CACHE: '1' } });
+    assert.equal(esm.status, 0, esm.stderr);
+    assert.match(esm.stderr, /launcher: ES module bundle/);
+    assert.deepEqual(reportOf(esm.stdout), reportOf(first.stdout));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('launcher: scan keeps V8\'s WebAssembly tiering; a bare --version reads the small ES module entry', () => {
+  const scan = runCli(['scan', '--format', 'json', '--fail-on', 'never', `${ROOT}test/fixtures`], { env: { LOCKREVIEW_DEBUG: '1' } });
+  assert.equal(scan.status, 0, scan.stderr);
+  assert.match(scan.stderr, /launcher: (CommonJS|ES module) bundle/);
+  assert.doesNotMatch(scan.stderr, /Liftoff only/);
+  const version = runCli(['--version'], { env: { LOCKREVIEW_DEBUG: '1' } });
+  assert.equal(version.status, 0);
+  assert.match(version.stderr, /launcher: ES module bundle/);
+});
