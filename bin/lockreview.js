@@ -86,12 +86,22 @@ function runCachedBundle() {
   }
   // CommonJS's function wrapper, as Node's own loader applies it.
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
-  const script = new Script(wrapped, { filename: file, cachedData });
+  let script;
+  let main;
+  try {
+    script = new Script(wrapped, { filename: file, cachedData });
+    const module = { exports: {} };
+    script.runInThisContext()(module.exports, nodeModule.createRequire(file), module, file, here('../build/bundle'));
+    main = module.exports.main;
+    if (typeof main !== 'function') throw new Error('no main()');
+  } catch (err) {
+    // A damaged bundle file: the ES module bundle still serves the run.
+    debug(`CommonJS bundle unusable (${err && err.message ? err.message : String(err)})`);
+    return false;
+  }
   const stale = !cachedData || script.cachedDataRejected === true;
   debug(`CommonJS bundle, code cache ${!cachedData ? 'absent' : stale ? 'rejected' : 'accepted'} (${cacheFile})`);
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, nodeModule.createRequire(file), module, file, here('../build/bundle'));
-  const run = module.exports.main(argv);
+  const run = main(argv);
   if (stale) {
     // After the run, so the data also holds the functions it compiled lazily; written whole or
     // not at all (rename), and any failure only costs speed next time.
