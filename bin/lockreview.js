@@ -12,7 +12,7 @@
 // - build/bundle/cli.js, the ES module bundle (Node >= 22.1 keeps its compiled code itself
 //   through module.enableCompileCache);
 // - build/doors/cli.js, the tsc output.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,19 @@ function finish(run) {
   );
 }
 
+/** `dir` (made when absent) is a folder of this user's that no one else can write. */
+function privateDir(dir) {
+  const uid = process.getuid?.();
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (uid === undefined) return true; // Windows: the temp folder is the user's own
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the CommonJS bundle compiled through a code cache; false when it cannot be used. */
 function runCachedBundle() {
   const file = here('../build/bundle/cli.cjs');
@@ -78,11 +91,17 @@ function runCachedBundle() {
   const key = createHash('sha1').update([file, st.size, st.mtimeMs, process.version, process.arch, command].join('\0')).digest('hex');
   const dir = join(tmpdir(), `lockreview-code-cache-${process.getuid?.() ?? 'u'}`);
   const cacheFile = join(dir, `${key}.bin`);
+  // Code-cache data is code: V8 runs what it holds. The temp folder is shared, so only a real
+  // folder of this user's that nobody else can write is read or written (src/kb/yaml-cache.ts
+  // guards the rules cache the same way); anything else runs without a cache.
+  const usable = privateDir(dir);
   let cachedData;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    /* first run of this command: compiled from source, the data written at the end */
+  if (usable) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      /* first run of this command: compiled from source, the data written at the end */
+    }
   }
   // CommonJS's function wrapper, as Node's own loader applies it.
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
@@ -100,14 +119,13 @@ function runCachedBundle() {
     return false;
   }
   const stale = !cachedData || script.cachedDataRejected === true;
-  debug(`CommonJS bundle, code cache ${!cachedData ? 'absent' : stale ? 'rejected' : 'accepted'} (${cacheFile})`);
+  debug(usable ? `CommonJS bundle, code cache ${!cachedData ? 'absent' : stale ? 'rejected' : 'accepted'} (${cacheFile})` : `CommonJS bundle, no code cache: ${dir} is not a folder of this user's that only it can write`);
   const run = main(argv);
-  if (stale) {
+  if (stale && usable) {
     // After the run, so the data also holds the functions it compiled lazily; written whole or
     // not at all (rename), and any failure only costs speed next time.
     run.then(() => {
       try {
-        mkdirSync(dir, { recursive: true });
         const tmp = join(dir, `.${key}.${process.pid}.tmp`);
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);

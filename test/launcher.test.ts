@@ -3,7 +3,7 @@
 // the cache must be written by a first run, used by the next and replaced when V8 rejects it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, ROOT } from './helpers/cli.js';
@@ -62,4 +62,28 @@ test('launcher: scan keeps V8\'s WebAssembly tiering; a bare --version reads the
   const version = runCli(['--version'], { env: { LOCKREVIEW_DEBUG: '1' } });
   assert.equal(version.status, 0);
   assert.match(version.stderr, /launcher: ES module bundle/);
+});
+
+test('launcher: a cache folder others can write (the temp folder is shared) is neither read nor written', { skip: (!requireLoadsEsm || process.getuid === undefined) && 'needs require() of ES modules and POSIX users' }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'lr-launcher-'));
+  try {
+    const planted = join(tmp, `lockreview-code-cache-${process.getuid!()}`);
+    mkdirSync(planted);
+    chmodSync(planted, 0o777);
+    const r = runCli(['check', '--format', 'json', '--fail-on', 'never', `${ROOT}examples/rmap-bitlock.mbox`], { env: { TMPDIR: tmp, LOCKREVIEW_DEBUG: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /no code cache: .* is not a folder of this user's that only it can write/);
+    assert.equal(JSON.parse(r.stdout).findings.length, 1);
+    assert.deepEqual(readdirSync(planted), [], 'nothing written into the shared folder');
+    // The rules cache is guarded the same way.
+    const rules = join(tmp, `lockreview-rules-cache-${process.getuid!()}`);
+    assert.ok(existsSync(rules));
+    rmSync(rules, { recursive: true });
+    mkdirSync(rules);
+    chmodSync(rules, 0o777);
+    assert.equal(runCli(['check', '--format', 'json', '--fail-on', 'never', `${ROOT}examples/rmap-bitlock.mbox`], { env: { TMPDIR: tmp } }).status, 0);
+    assert.deepEqual(readdirSync(rules), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

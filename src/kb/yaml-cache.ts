@@ -4,7 +4,7 @@
 // cannot exist. The cache lives in a per-user folder under the temp folder; any failure to create,
 // read or write it falls back to parsing.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -28,11 +28,21 @@ function dir(): string | null {
   if (cacheDir !== undefined) return cacheDir;
   const d = join(tmpdir(), `lockreview-rules-cache-${process.getuid?.() ?? 'u'}`);
   try {
-    mkdirSync(d, { recursive: true });
-    return (cacheDir = d);
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+    return (cacheDir = privateDir(d) ? d : null);
   } catch {
     return (cacheDir = null);
   }
+}
+
+/** The temp folder is shared: a folder of this name made by another user could hold entries that
+ *  change the rules (findings suppressed or invented). Only a real folder of this user's that
+ *  nobody else can write is used (bin/lockreview.js checks its code cache the same way). */
+function privateDir(d: string): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined) return true; // Windows: the temp folder is the user's own
+  const st = lstatSync(d);
+  return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
 }
 
 /** A cache entry's key: the kind of entry and a hash of everything it was computed from. */
