@@ -24,28 +24,32 @@ mkdirSync(outdir, { recursive: true });
 const workerEntries = ['src/engine/scan-worker.ts'].filter((p) => existsSync(join(root, p)));
 
 const define = bundleDefines(root);
-
-await build({
+// What both builds share. LOCKREVIEW_BUILD_NOMINIFY=1 keeps names readable for CPU profiles.
+const common = {
   absWorkingDir: root,
-  // Named outputs: every entry lands in build/bundle/ itself (bin/lockreview.js runs cli.js; the
-  // scan worker is found beside the chunk holding src/assets.ts), not under src/'s folder names.
-  entryPoints: [{ in: join(root, 'src/doors/cli.ts'), out: 'cli' }, ...workerEntries.map((p) => ({ in: join(root, p), out: basename(p, '.ts') }))],
-  outdir,
   bundle: true,
-  splitting: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
-  minify: true,
+  minify: !process.env.LOCKREVIEW_BUILD_NOMINIFY,
   legalComments: 'none',
   logLevel: 'warning',
-  charset: 'utf8',
   // Dependencies that only the network, mail and state doors use stay in node_modules: they are
   // loaded lazily anyway (bundling them buys no start-up), and some locate their own files through
   // __dirname or rely on CommonJS interop that an ESM bundle changes (sql.js's WASM, nodemailer).
   // yaml is required only when a rules file misses the parse cache (src/kb/yaml-cache.ts): left
   // external, a warm check does not even compile it.
   external: ['sql.js', 'nodemailer', 'octokit', '@octokit/*', 'undici', 'smtp-server', 'yaml'],
+};
+
+await build({
+  ...common,
+  // Named outputs: every entry lands in build/bundle/ itself (bin/lockreview.js runs cli.js; the
+  // scan worker is found beside the chunk holding src/assets.ts), not under src/'s folder names.
+  entryPoints: [{ in: join(root, 'src/doors/cli.ts'), out: 'cli' }, ...workerEntries.map((p) => ({ in: join(root, p), out: basename(p, '.ts') }))],
+  outdir,
+  splitting: true,
+  format: 'esm',
+  charset: 'utf8',
   // The bundle is not one directory below package.json: the version is fixed at build time.
   define,
   // CommonJS dependencies call require() for Node built-ins; an ESM bundle has none of its own.
@@ -54,29 +58,21 @@ await build({
   },
 });
 
-// The same CLI as one CommonJS file, build/bundle/cli.cjs, for Node 20. Node 20 has no compile
-// cache for ES modules (module.enableCompileCache arrived in 22.1), but a CommonJS script can be
-// compiled through vm.Script with V8 code-cache data: bin/lockreview.js keeps that data between
-// runs, which spares a check compiling ~1.5 MB of JavaScript anew (~30-40 ms a run, measured in
-// bench/). No code splitting in this format: esbuild turns each dynamic import of our own modules
+// The same CLI as one CommonJS file, build/bundle/cli.cjs. Node 20 has no compile cache for ES
+// modules (module.enableCompileCache arrived in 22.1), but a CommonJS script can be compiled
+// through vm.Script with V8 code-cache data: bin/lockreview.js keeps that data between runs, which
+// spares a check compiling ~1.2 MB of JavaScript anew (30-40 ms a run, measured in bench/). No code splitting in this format: esbuild turns each dynamic import of our own modules
 // into a lazy initialiser, so the per-command laziness stays. The scan worker stays the ES module
 // entry above (same folder).
 const cjsFile = join(outdir, 'cli.cjs');
 await build({
-  absWorkingDir: root,
+  ...common,
   entryPoints: [join(root, 'src/doors/cli.ts')],
   outfile: cjsFile,
-  bundle: true,
-  platform: 'node',
   format: 'cjs',
-  target: 'node20',
-  minify: process.env.LOCKREVIEW_BUILD_NOMINIFY ? false : true,
-  legalComments: 'none',
-  logLevel: 'warning',
-  // ASCII output (other characters escaped), which the launcher reads as latin1: decoding 1.2 MB
-  // of UTF-8 into a two-byte string cost each run ~5 ms more.
+  // ASCII output (other characters escaped: 1.5 MB instead of 1.2), which the launcher reads as
+  // latin1 in ~2 ms; decoding the UTF-8 file into a two-byte string took ~5 ms.
   charset: 'ascii',
-  external: ['sql.js', 'nodemailer', 'octokit', '@octokit/*', 'undici', 'smtp-server', 'yaml'],
   // A script compiled by vm.Script has no loader for import(): every dynamic import becomes a
   // require() (those of node_modules too; octokit is an ES module, which require() loads on the
   // Node versions the launcher uses this file on). web-tree-sitter's CommonJS build is the one
