@@ -93,7 +93,7 @@ interface CompiledRules {
   /** The same, for one header (not global: no lastIndex to carry). */
   shapeWord: RegExp | null;
   /** `word`: the shape's distinctive parameter type word ("pci_bus"), '' when all are keywords. */
-  shapes: Array<RoleRules['shapes'][number] & { normParams: string[]; normReturns: string | null; bodyRes: RegExp[]; word: string }>;
+  shapes: Array<RoleRules['shapes'][number] & { normParams: string[]; normReturns: string | null; bodyRes: RegExp[]; word: string; wordRe: RegExp | null }>;
   /** `struct S` of every S whose op a shape's role names (`clk_ops` of `clk_ops.enable`). */
   opsStructs: RegExp | null;
 }
@@ -114,7 +114,7 @@ function compiledRules(): CompiledRules {
     const word = normParams.flatMap((p) => p.match(/[A-Za-z_]\w*/g) ?? []).filter((w) => !C_TYPE_WORDS.has(w)).sort((a, b) => b.length - a.length)[0];
     // A shape of keywords only ("unsigned int") would need every header looked at.
     words.add(word ?? '');
-    return { ...s, normParams, normReturns: s.returns ? normType(s.returns) : null, bodyRes: (s.bodyUses ?? []).map((u) => new RegExp(`\\b${u}\\s*\\(`)), word: word ?? '' };
+    return { ...s, normParams, normReturns: s.returns ? normType(s.returns) : null, bodyRes: (s.bodyUses ?? []).map((u) => new RegExp(`\\b${u}\\s*\\(`)), word: word ?? '', wordRe: word ? new RegExp(`\\b${escapeRe(word)}\\b`) : null };
   });
   const opsStructs = new Set(rules.shapes.map((s) => callbackStruct(s.role)).filter((x): x is string => x !== null));
   const alternation = (names: Iterable<string>) => [...names].sort((a, b) => b.length - a.length).map(escapeRe).join('|');
@@ -467,7 +467,7 @@ function matchShapes(shape: LazyShape): FunctionRole[] {
 function cutParamsMatch(seen: readonly string[], s: CompiledRules['shapes'][number]): boolean {
   if (!s.paramsPrefix && seen.length > s.normParams.length) return false;
   if (!s.normParams.slice(0, seen.length).every((w, i) => seen[i] === w)) return false;
-  return !!s.nameSuffixes || (!!s.word && seen.some((p) => new RegExp(`\\b${s.word}\\b`).test(p)));
+  return !!s.nameSuffixes || (!!s.wordRe && seen.some((p) => s.wordRe!.test(p)));
 }
 
 /** A C type's text as shapes compare it: no `const`, single spaces, "struct x *". */
@@ -478,10 +478,12 @@ function normType(t: string): string {
 /** Parse a hunk header's function context ("static int foo_set_type(struct irq_data *d, unsigned int t)")
  *  into a shape, for fragments that do not contain the function's definition. */
 export function shapeFromHeader(name: string, header: string): FunctionShape | null {
-  const m = new RegExp(`^(.*?)\\b${name}\\s*\\((.*)\\)?`).exec(header);
-  if (!m) return null;
-  const returns = m[1]!.replace(/\b(static|inline|extern|__init|__exit)\b/g, '').trim() || null;
-  const params = (m[2] ?? '')
+  // As `^(.*?)\bNAME\s*\((.*)` would read it: the name on the first line, the parameters up to
+  // the end of the line the parenthesis opens on.
+  const at = nameThenParen(header, name, lineEnd(header, 0));
+  if (!at) return null;
+  const returns = header.slice(0, at.name).replace(/\b(static|inline|extern|__init|__exit)\b/g, '').trim() || null;
+  const params = header.slice(at.afterParen, lineEnd(header, at.afterParen))
     .replace(/\).*$/, '')
     .split(',')
     .map((p) => p.trim())
@@ -499,13 +501,36 @@ function headerSignature(header: string, name: string): { returns: string | null
   const m = /^[^{]*?\/\*\s*(.*?)\s*\*\/\s*\{/.exec(header);
   if (!m) return null;
   const returns = shapeFromHeader(name, m[1]!)?.returns ?? null;
-  const open = new RegExp(`\\b${name}\\s*\\(`).exec(m[1]!);
-  const rest = open ? m[1]!.slice(open.index + open[0].length) : '';
+  const open = nameThenParen(m[1]!, name);
+  const rest = open ? m[1]!.slice(open.afterParen) : '';
   const cut = !!open && !/[()]/.test(rest);
   if (!cut) return { returns, params: [], cut };
   const pieces = rest.split(',').map((p) => p.trim());
   if (!/,\s*$/.test(rest)) pieces.pop(); // the last one may be cut in the middle of its type
   return { returns, params: pieces.filter((p) => p && p !== 'void').map(paramTypeFromDecl), cut };
+}
+
+/** Where `name` first stands as a word before `nameBefore`, followed by `(` (`name` at `name`, the
+ *  text after the parenthesis at `afterParen`): what `\bname\s*\(` finds, without compiling a
+ *  regular expression for every function name (hunk-only review asks this of every fragment). */
+function nameThenParen(text: string, name: string, nameBefore = text.length): { name: number; afterParen: number } | null {
+  for (let i = text.indexOf(name); i >= 0 && i < nameBefore; i = text.indexOf(name, i + 1)) {
+    if (i > 0 && /\w/.test(text[i - 1]!)) continue;
+    let j = i + name.length;
+    while (j < text.length && /\s/.test(text[j]!)) j++;
+    if (text[j] === '(') return { name: i, afterParen: j + 1 };
+  }
+  return null;
+}
+
+/** The index of the first line terminator at or after `from` (where a regular expression's `.`
+ *  stops), or the text's length. */
+function lineEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\n' || ch === '\r' || ch === '\u2028' || ch === '\u2029') return i;
+  }
+  return text.length;
 }
 
 function paramTypeFromDecl(decl: string): string {
