@@ -8,7 +8,7 @@ import type { Person, Series } from '../model/index.js';
 import { InputError } from '../errors.js';
 import { looksLikeDiff, parseDiff } from '../diff/index.js';
 import { parseMessage, type MailMessage } from './mail.js';
-import { splitMbox, streamLines } from './mbox.js';
+import { splitMbox } from './mbox.js';
 import { classifyMail, type ClassifiedMail } from './patch-mail.js';
 import { detectKind, openFile, openSource, readAll } from './read-input.js';
 import { assembleSeries } from './series.js';
@@ -173,7 +173,7 @@ async function ingestStream(src: AsyncIterable<Buffer | string>, name: string, c
   let found = 0;
   try {
     if (kind === 'mbox') {
-      for await (const { raw, line } of splitMbox(streamLines(chunks))) {
+      for await (const { raw, line } of splitMbox(chunks)) {
         const where = `${name}:${line + 1}`;
         let mail: MailMessage;
         try {
