@@ -19,6 +19,7 @@ export interface MailMessage {
   references: string[]; // without angle brackets, oldest first
   subject: string; // decoded, as sent (prefixes included)
   from: Person | null;
+  /** To and Cc addresses. parseMessage parses them on first read (see Recipients). */
   to: string[];
   cc: string[];
   date: string | null; // ISO 8601 when parseable, else as written
@@ -57,6 +58,56 @@ function addresses(value: string | null): string[] {
   }
 }
 
+/**
+ * The To and Cc of a parsed message, each parsed from its raw header on first read and then kept.
+ * Why lazily: only a reply (src/render/email.ts) and its delivery read them, and address-parsing
+ * the long Cc lists of kernel mail took a third of parseMessage's time. A message from
+ * parseMessage reads and assigns its `to` and `cc` through one of these; a patch made from the
+ * message copies them on its own first read (recipientsOf), so a check never parses them.
+ */
+export class Recipients {
+  private toList: string[] | null = null;
+  private ccList: string[] | null = null;
+
+  constructor(private toHeader: string | null, private ccHeader: string | null) {}
+
+  get to(): string[] {
+    if (this.toList === null) {
+      this.toList = addresses(this.toHeader);
+      this.toHeader = null;
+    }
+    return this.toList;
+  }
+
+  set to(list: string[]) {
+    this.toList = list;
+    this.toHeader = null;
+  }
+
+  get cc(): string[] {
+    if (this.ccList === null) {
+      this.ccList = addresses(this.ccHeader);
+      this.ccHeader = null;
+    }
+    return this.ccList;
+  }
+
+  set cc(list: string[]) {
+    this.ccList = list;
+    this.ccHeader = null;
+  }
+}
+
+// Messages built by parseMessage -> their lazy To/Cc. A copy made by spreading a message reads
+// the lists (spreading calls the accessors) and holds plain arrays.
+const lazyRecipients = new WeakMap<MailMessage, Recipients>();
+
+/** The To and Cc of a message without reading them yet: for a message from parseMessage its
+ *  lazy lists; for any other message, its lists as they are. */
+export function recipientsOf(mail: MailMessage): { readonly to: string[]; readonly cc: string[] } {
+  return lazyRecipients.get(mail) ?? { to: mail.to, cc: mail.cc };
+}
+
 function person(value: string | null): Person | null {
   if (!value) return null;
   try {
@@ -83,10 +134,10 @@ function isoDate(value: string | null): string | null {
 export function parseMessage(raw: Buffer, input = 'message'): MailMessage {
   let fromLine: string | null = null;
   let offsetLines = 0;
-  if (raw.subarray(0, 5).toString('latin1') === 'From ') {
+  if (raw[0] === 0x46 /* F */ && raw.toString('latin1', 0, 5) === 'From ') {
     let nl = raw.indexOf(0x0a);
     if (nl < 0) nl = raw.length;
-    fromLine = raw.subarray(0, nl).toString('latin1').replace(/\r$/, '');
+    fromLine = raw.toString('latin1', 0, nl).replace(/\r$/, '');
     raw = raw.subarray(nl + 1);
     offsetLines = 1;
   }
@@ -108,20 +159,27 @@ export function parseMessage(raw: Buffer, input = 'message'): MailMessage {
   const single = parts.length === 1;
   const references = ids(header(headers, 'references'));
   const inReplyTo = ids(header(headers, 'in-reply-to'))[0] ?? null;
-  return {
+  const recipients = new Recipients(header(headers, 'to'), header(headers, 'cc'));
+  // `to` and `cc` are accessors of the object itself (own, enumerable), so spreading, JSON and
+  // structuredClone see plain arrays, in the field order of the interface.
+  const message: MailMessage = {
     messageId: ids(header(headers, 'message-id'))[0] ?? null,
     inReplyTo,
     references,
     subject: decodeHeaderValue(header(headers, 'subject') ?? '').replace(/\s+/g, ' ').trim(),
     from: person(header(headers, 'from')),
-    to: addresses(header(headers, 'to')),
-    cc: addresses(header(headers, 'cc')),
+    get to() { return recipients.to; },
+    set to(list: string[]) { recipients.to = list; },
+    get cc() { return recipients.cc; },
+    set cc(list: string[]) { recipients.cc = list; },
     date: isoDate(header(headers, 'date')),
     text: texts.join('\n'),
     attachments,
     fromLine,
     bodyLine: single && identity ? offsetLines + headerLines : null,
   };
+  lazyRecipients.set(message, recipients);
+  return message;
 }
 
 function normalize(text: string): string {

@@ -4,7 +4,7 @@
 import { addressParser } from 'postal-mime';
 import type { Patch, Person } from '../model/index.js';
 import { looksLikeDiff, parseDiff } from '../diff/index.js';
-import type { MailMessage } from './mail.js';
+import { recipientsOf, type MailMessage } from './mail.js';
 import { parseSubject, type SubjectInfo } from './subject.js';
 
 export interface ClassifiedMail {
@@ -67,6 +67,11 @@ export function classifyMail(mail: MailMessage, input: string, seq: number): Cla
     if (files.length) {
       out.kind = 'patch';
       const commit = mail.fromLine?.match(COMMIT_FROM_LINE)?.[1] ?? null;
+      // To and Cc stay unparsed until read (only a reply reads them; see Recipients in mail.ts).
+      // The patch keeps its own lists from its first read on, as a copied field would.
+      const recipients = recipientsOf(mail);
+      let to: string[] | null = null;
+      let cc: string[] | null = null;
       out.patch = {
         index: info.index ?? 1,
         total: info.total ?? 1,
@@ -77,8 +82,10 @@ export function classifyMail(mail: MailMessage, input: string, seq: number): Cla
         references: mail.references,
         from: inBody?.from ?? mail.from,
         date: inBody?.date ?? mail.date,
-        to: mail.to,
-        cc: mail.cc,
+        get to() { return (to ??= recipients.to); },
+        set to(list: string[]) { to = list; },
+        get cc() { return (cc ??= recipients.cc); },
+        set cc(list: string[]) { cc = list; },
         description,
         commit,
         files,
