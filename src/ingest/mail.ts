@@ -141,8 +141,9 @@ export function parseMessage(raw: Buffer, input = 'message'): MailMessage {
     raw = raw.subarray(nl + 1);
     offsetLines = 1;
   }
-  const { headers, headerLines } = splitHeaders(raw);
-  const parts = walkParts(raw, input);
+  const split = splitHeaders(raw);
+  const { headers, headerLines } = split;
+  const parts = walkParts(raw, input, split);
   const texts: string[] = [];
   const attachments: MailAttachment[] = [];
   let identity = true;

@@ -35,12 +35,12 @@ const MAX_DEPTH = 32;
 export function splitHeaders(raw: Buffer): { headers: RawHeader[]; bodyStart: number; headerLines: number } {
   let end = -1;
   let bodyStart = raw.length;
-  // The header block ends at the first empty line (LF or CRLF).
-  for (let i = 0; i < raw.length; i++) {
-    if (raw[i] !== 0x0a) continue;
-    if (raw[i + 1] === 0x0a) { end = i; bodyStart = i + 2; break; }
-    if (raw[i + 1] === 0x0d && raw[i + 2] === 0x0a) { end = i; bodyStart = i + 3; break; }
-  }
+  // The header block ends at the first empty line (LF or CRLF): the earlier of the two native
+  // searches (a byte loop here cost a 100-patch check ~5 ms).
+  const lf = raw.indexOf('\n\n', 0, 'latin1');
+  const crlf = raw.indexOf('\n\r\n', 0, 'latin1');
+  if (lf >= 0 && (crlf < 0 || lf < crlf)) { end = lf; bodyStart = lf + 2; }
+  else if (crlf >= 0) { end = crlf; bodyStart = crlf + 3; }
   if (raw[0] === 0x0a) { end = 0; bodyStart = 1; }
   else if (raw[0] === 0x0d && raw[1] === 0x0a) { end = 0; bodyStart = 2; }
   const headText = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
@@ -228,13 +228,14 @@ export function isPatchAttachment(p: MimePart): boolean {
 }
 
 /** Walk the MIME tree and return its leaf parts in document order. */
-export function walkParts(raw: Buffer, input: string): MimePart[] {
+export function walkParts(raw: Buffer, input: string, rawHeaders?: ReturnType<typeof splitHeaders>): MimePart[] {
   const out: MimePart[] = [];
   visit(raw, 0, null);
   return out;
 
   function visit(part: Buffer, depth: number, parentType: string | null): void {
-    const { headers, bodyStart } = splitHeaders(part);
+    // The message's own header block may come split already (`rawHeaders`, by the caller).
+    const { headers, bodyStart } = depth === 0 && part === raw && rawHeaders ? rawHeaders : splitHeaders(part);
     const ctRaw = header(headers, 'content-type');
     let { value: type, params } = parseStructured(ctRaw);
     if (!type || !type.includes('/')) type = parentType === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
