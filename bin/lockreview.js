@@ -12,7 +12,7 @@
 // - build/bundle/cli.js, the ES module bundle (Node >= 22.1 keeps its compiled code itself
 //   through module.enableCompileCache);
 // - build/doors/cli.js, the tsc output.
-import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,22 @@ function privateDir(dir) {
   }
 }
 
+// Every rebuild of the bundle (the test runner makes one each run) gives each command a new entry
+// of ~1.3 MB: only the newest are kept, enough for every command of two builds.
+const KEEP_CODE_CACHES = 16;
+
+/** Deletes all but the `keep` newest `.bin` entries of `dir` (best effort). */
+function pruneOldest(dir, keep) {
+  const entries = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.bin')) continue;
+    const st = stat(join(dir, name));
+    if (st) entries.push({ name, mtime: st.mtimeMs });
+  }
+  entries.sort((a, b) => b.mtime - a.mtime);
+  for (const e of entries.slice(keep)) rmSync(join(dir, e.name), { force: true });
+}
+
 /** Runs the CommonJS bundle compiled through a code cache; false when it cannot be used. */
 function runCachedBundle() {
   const file = here('../build/bundle/cli.cjs');
@@ -129,6 +145,7 @@ function runCachedBundle() {
         const tmp = join(dir, `.${key}.${process.pid}.tmp`);
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
+        pruneOldest(dir, KEEP_CODE_CACHES);
       } catch {
         /* read-only temp folder */
       }

@@ -3,7 +3,7 @@
 // the cache must be written by a first run, used by the next and replaced when V8 rejects it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, ROOT } from './helpers/cli.js';
@@ -83,6 +83,36 @@ test('launcher: a cache folder others can write (the temp folder is shared) is n
     chmodSync(rules, 0o777);
     assert.equal(runCli(['check', '--format', 'json', '--fail-on', 'never', `${ROOT}examples/rmap-bitlock.mbox`], { env: { TMPDIR: tmp } }).status, 0);
     assert.deepEqual(readdirSync(rules), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('launcher and rules cache: only the newest entries are kept (every rebuild or rules edit adds some)', { skip: !requireLoadsEsm && 'this Node cannot require() ES modules: the launcher uses the ES module bundle only' }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'lr-launcher-'));
+  try {
+    const uid = process.getuid?.() ?? 'u';
+    const code = join(tmp, `lockreview-code-cache-${uid}`);
+    const rules = join(tmp, `lockreview-rules-cache-${uid}`);
+    mkdirSync(code, { mode: 0o700 });
+    mkdirSync(rules, { mode: 0o700 });
+    const old = new Date(Date.now() - 3600_000);
+    for (let i = 0; i < 30; i++) {
+      writeFileSync(join(code, `old${i}.bin`), 'x');
+      utimesSync(join(code, `old${i}.bin`), old, old);
+    }
+    for (let i = 0; i < 230; i++) {
+      writeFileSync(join(rules, `old${i}.json`), 'null');
+      utimesSync(join(rules, `old${i}.json`), old, old);
+    }
+    const r = runCli(['check', '--format', 'json', '--fail-on', 'never', `${ROOT}examples/rmap-bitlock.mbox`], { env: { TMPDIR: tmp, LOCKREVIEW_DEBUG: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    const codeLeft = readdirSync(code).filter((f) => f.endsWith('.bin'));
+    assert.equal(codeLeft.length, 16);
+    assert.ok(codeLeft.some((f) => !f.startsWith('old')), 'the new entry is kept');
+    const rulesLeft = readdirSync(rules).filter((f) => f.endsWith('.json'));
+    assert.equal(rulesLeft.length, 200);
+    assert.ok(rulesLeft.filter((f) => !f.startsWith('old')).length >= 10, 'the entries this run wrote are kept');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

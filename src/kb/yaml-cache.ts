@@ -4,7 +4,7 @@
 // cannot exist. The cache lives in a per-user folder under the temp folder; any failure to create,
 // read or write it falls back to parsing.
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -72,9 +72,31 @@ export function writeCached(key: string, data: unknown): void {
     const tmp = join(d, `.${key}.${process.pid}.${threadId}.tmp`);
     writeFileSync(tmp, JSON.stringify(data ?? null));
     renameSync(tmp, join(d, `${key}.json`));
+    pruneOldest(d);
   } catch {
     /* a read-only temp folder only costs speed */
   }
+}
+
+// Entries are keyed by content, so every edited rules file adds one and none is ever stale: only
+// the newest are kept. A run needs about twenty (one per rules file, the validated Facts, roles).
+const KEEP_ENTRIES = 200;
+
+/** Deletes all but the KEEP_ENTRIES newest entries of the cache folder (best effort; on writes
+ *  only, which a warm run does not do). */
+function pruneOldest(d: string): void {
+  const entries: Array<{ name: string; mtime: number }> = [];
+  for (const name of readdirSync(d)) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      entries.push({ name, mtime: statSync(join(d, name)).mtimeMs });
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  if (entries.length <= KEEP_ENTRIES) return;
+  entries.sort((a, b) => b.mtime - a.mtime);
+  for (const e of entries.slice(KEEP_ENTRIES)) rmSync(join(d, e.name), { force: true });
 }
 
 /** YAML (or JSON) text -> data, through the content-keyed cache. Throws the parser's error. */
