@@ -5,13 +5,15 @@
 // it (lost wake-up).
 //
 // Approach: for each wake_up_bit(word, bit) / wake_up_var(addr) call, walk back through the
-// function's events. A full fence (smp_mb, smp_mb__after_atomic) or a fully ordered RMW of the same
-// word (test_and_clear_bit, xchg, atomic_*_return) before reaching the store settles it; the first
+// function's events. A full fence (smp_mb, smp_mb__after_atomic), a fully ordered RMW of the same
+// word (test_and_clear_bit, xchg, atomic_*_return) or a store with its own full barrier
+// (smp_store_mb) before reaching the store settles it; the first
 // store of the same word (and bit) reached with none in between is flagged (clear_bit,
 // clear_bit_unlock: RELEASE orders the earlier accesses, not the later wait-queue read;
 // WRITE_ONCE, atomic_set, a plain store). clear_and_wake_up_bit() and wake_up_var_locked() under the
 // waiters' lock do it right themselves.
-// Wake-ups with a lock held or asserted held are left alone: the waiters may test under that lock.
+// Wake-ups with a lock held, asserted held or annotated __must_hold are left alone: the waiters may
+// test under that lock.
 // A call to a function the knowledge base does not know, between the store and the wake-up, ends
 // the walk silently (it may hold the barrier).
 // Blind spots: the store and the wake-up in different functions (a helper that wakes), an unknown
@@ -46,8 +48,9 @@ function storeOf(ev: AnalysisEvent, target: { word: string; bit: string | null }
   const w = wordOfCall(ev);
   if (!w || !sameWord(w.word, target.word)) return null;
   if (target.bit && (w.bit ?? '').replace(/\s+/g, '') !== target.bit) return null;
-  if (p.op === 'rmw') return p.ordering === 'full' ? 'ordered' : 'store';
-  return 'store';
+  // smp_store_mb() is a store followed by a full barrier (barriers.txt): like a fully ordered
+  // RMW, it orders itself before the wake-up's read of the wait queue.
+  return p.ordering === 'full' ? 'ordered' : 'store';
 }
 
 export const wakeWithoutBarrier: Check = {
@@ -69,7 +72,9 @@ export const wakeWithoutBarrier: Check = {
           if (!target) return;
           // With a lock held (or asserted held) the waiters may test the bit under that same lock,
           // which orders the hand-over without a barrier (wake_up_var() of a field under its lock).
-          if (ev.ctx.locks.length || fn.events.some((e, k) => k < i && e.kind === 'call' && /^lockdep_assert_held/.test(e.callee))) return;
+          // Callers' locks count the same way (fn.callersHold: __must_hold(), lockdep_assert_held*()
+          // anywhere in the function, as the engine collects them).
+          if (ev.ctx.locks.length || fn.callersHold.length || fn.events.some((e, k) => k < i && e.kind === 'call' && /^lockdep_assert_held/.test(e.callee))) return;
           for (let k = i - 1; k >= 0; k--) {
             const e = fn.events[k]!;
             if (e.kind === 'return') return;
