@@ -75,10 +75,14 @@ export const wakeWithoutBarrier: Check = {
           // Callers' locks count the same way (fn.callersHold: __must_hold(), lockdep_assert_held*()
           // anywhere in the function, as the engine collects them).
           if (ev.ctx.locks.length || fn.callersHold.length || fn.events.some((e, k) => k < i && e.kind === 'call' && /^lockdep_assert_held/.test(e.callee))) return;
+          // A one-way fence passed on the way (smp_wmb after the store) is named in the message:
+          // it looks like the barrier the rule asks for, but the wake-up's check is a load.
+          let oneWayFence: CallEvent | null = null;
           for (let k = i - 1; k >= 0; k--) {
             const e = fn.events[k]!;
             if (e.kind === 'return') return;
             if (e.kind === 'call' && e.primitive?.op === 'fence' && e.primitive.ordering === 'full') return;
+            if (e.kind === 'call' && e.primitive?.op === 'fence' && e.primitive.orders && !oneWayFence) oneWayFence = e;
             // A call the knowledge base does not know may hold a barrier (or take the waiters'
             // lock): only a store and wake-up with nothing unknown between them are judged.
             if (e.kind === 'call' && !e.primitive) return;
@@ -87,7 +91,7 @@ export const wakeWithoutBarrier: Check = {
             const s = storeOf(e, target);
             if (s === 'ordered') return;
             if (s === 'store') {
-              report(fn, e, ev, target);
+              report(fn, e, ev, target, oneWayFence);
               return;
             }
           }
@@ -95,7 +99,7 @@ export const wakeWithoutBarrier: Check = {
       },
     };
 
-    function report(fn: FunctionModel, store: AnalysisEvent, wake: CallEvent, target: { word: string; bit: string | null }): void {
+    function report(fn: FunctionModel, store: AnalysisEvent, wake: CallEvent, target: { word: string; bit: string | null }, oneWayFence: CallEvent | null): void {
       const f = herdName(target.word.replace(/^&/, ''), 'flag');
       const q = herdName('', 'waitq', [f]);
       const storeText = callText(store);
@@ -117,12 +121,19 @@ export const wakeWithoutBarrier: Check = {
         exists: '0:r0=0 /\\ 1:r1=1',
       });
       const storeLine = store.line;
+      // smp_mb__after_atomic() is a full barrier only after an atomic RMW (atomic_bitops.txt,
+      // atomic_t.txt): after a plain, marked or RELEASE store the fix is smp_mb().
+      const p = store.kind === 'call' ? store.primitive : undefined;
+      const afterAtomicRmw = !!p && (p.op === 'rmw' || (p.family === 'bitops' && store.kind === 'call' && !store.callee.startsWith('__')));
+      const fix = afterAtomicRmw
+        ? `put smp_mb__after_atomic() before the wake-up${target.bit ? ', or use clear_and_wake_up_bit()' : ''}`
+        : 'put smp_mb() before the wake-up (smp_mb__after_atomic() orders only after an atomic read-modify-write)';
       ctx.report({
         unit: fn.unit,
         fn,
         line: wake.line,
         key: fieldKey(target.word.replace(/^&/, '')) + (target.bit ? `#${target.bit}` : '') + '#wake',
-        message: `${callText(wake)} follows ${storeText} (line ${storeLine}) with no full barrier in between: the wake-up's check of the wait queue can pass before the store is visible, while a waiter that just queued itself still sees the old value and sleeps forever; put smp_mb__after_atomic() (or smp_mb()) before the wake-up, or use clear_and_wake_up_bit()`,
+        message: `${callText(wake)} follows ${storeText} (line ${storeLine}) with no full barrier in between${oneWayFence ? ` (${oneWayFence.callee}() on line ${oneWayFence.line} orders ${oneWayFence.primitive?.orders} only, and the wake-up's check of the wait queue is a load after a store)` : ''}: the wake-up's check of the wait queue can pass before the store is visible, while a waiter that just queued itself still sees the old value and sleeps forever; ${fix}`,
         introducedLines: [storeLine, wake.line],
         reproduction: {
           litmus,

@@ -142,7 +142,8 @@ for (const [name, body] of silent) {
 }
 
 // line: the wake-up's line in `body` (1-based); store: text the message must name as the store.
-const firing: Array<{ name: string; body: string; line: number; store: RegExp }> = [
+// also: another text the message must carry (the one-way fence it names, the fix it advises).
+const firing: Array<{ name: string; body: string; line: number; store: RegExp; also?: RegExp }> = [
   {
     // fs/afs/cell.c afs_set_cell_state: smp_wmb() orders stores only, the wake-up's check is a load.
     name: 'smp_store_release() + smp_wmb() + wake_up_var()',
@@ -155,6 +156,7 @@ const firing: Array<{ name: string; body: string; line: number; store: RegExp }>
 `,
     line: 5,
     store: /smp_store_release\(&w->phase, phase\)/,
+    also: /smp_wmb\(\) on line \d+ orders stores only.*put smp_mb\(\) before the wake-up/,
   },
   {
     // fs/gfs2/glops.c, fs/bcachefs/buckets.h, fs/afs/server.c: RELEASE orders what came before only.
@@ -169,6 +171,7 @@ const firing: Array<{ name: string; body: string; line: number; store: RegExp }>
 `,
     line: 6,
     store: /clear_bit_unlock\(WIDGET_BUSY, &w->flags\)/,
+    also: /put smp_mb__after_atomic\(\) before the wake-up, or use clear_and_wake_up_bit\(\)/,
   },
   {
     // fs/afs/volume.c: a RELEASE clear of another bit between the waited clear and the wake-up.
@@ -230,6 +233,7 @@ again:
 `,
     line: 6,
     store: /w->phase = 2/,
+    also: /put smp_mb\(\) before the wake-up/,
   },
 ];
 
@@ -239,5 +243,6 @@ for (const c of firing) {
     assert.equal(found.length, 1, JSON.stringify(found));
     assert.equal(found[0]!.line, c.line);
     assert.match(found[0]!.message, c.store);
+    if (c.also) assert.match(found[0]!.message, c.also);
   });
 }
