@@ -14,7 +14,8 @@
 // `if (fast path) return true; alloc()` shape); a function that drops a lock its caller holds sleeps
 // only after the drop (also an RCU read side or a preempt-off section it leaves without having
 // entered it); a function that tests CONFIG_PREEMPT_RT is RT-aware and gets no RT facts.
-// Lock acquisitions and SRCU facts are kept on every path (lock order does not depend on how often).
+// Lock acquisitions and SRCU facts are kept on every path (lock order does not depend on how often);
+// an acquisition notes the caller's locks the function dropped before it (no order against those).
 //
 // Blind spots: function pointers and callees defined outside the units; sleeping on a conditional
 // path (left out, see above); gfp masks held in variables (unknown); same-named static functions of different files are merged by name (first definition
@@ -189,6 +190,8 @@ const ACQUIRE_KINDS_EXCLUDED: ReadonlySet<LockKind> = new Set(['rcu', 'seqcount_
  *  the generated sleep table (src/kb/sleep-db.ts), so both follow the same calls. */
 export class CallerSectionTracker {
   private readonly own = new Set<string>();
+  /** Locks released here without being taken here: the caller's, dropped (lock expressions). */
+  readonly dropped = new Set<string>();
   private rcu = 0;
   private preempt = 0;
   /** True once the function has left a section its caller entered (and for the rest of it). */
@@ -197,7 +200,10 @@ export class CallerSectionTracker {
   observe(ev: CallEvent, p: Primitive): void {
     const lockExpr = lockExprOf(ev, p);
     if (lockExpr && (p.op === 'lock' || p.op === 'trylock')) this.own.add(lockExpr);
-    if (lockExpr && p.op === 'unlock' && !this.own.has(lockExpr)) this.left = true;
+    if (lockExpr && p.op === 'unlock' && !this.own.has(lockExpr)) {
+      this.left = true;
+      this.dropped.add(lockExpr);
+    }
     if (p.context?.rcu) this.rcu += p.context.rcu;
     if (p.context?.preempt) this.preempt += p.context.preempt;
     if (this.rcu < 0 || this.preempt < 0) this.left = true;
@@ -235,7 +241,10 @@ function directFacts(fn: FunctionModel, kb: KnowledgeBase): Direct {
       const kind = lockKindOf(ev, p, fn);
       if (arg != null && kind && !ACQUIRE_KINDS_EXCLUDED.has(kind)) {
         const held = heldLockTakenBy(ev, fn);
-        d.acquires.push({ lockClass: held?.lockClass ?? classOf(arg, fn), kind, mode: p.mode ?? 'exclusive', chain: [ev.callee], line: ev.line });
+        // Taken after dropping a caller's lock (`unlock(&s->a); wait; lock(&s->b); lock(&s->a)`):
+        // no order against the dropped lock at the call site; the classes are kept for that.
+        const afterDropping = [...section.dropped].map((e) => classOf(e, fn));
+        d.acquires.push({ lockClass: held?.lockClass ?? classOf(arg, fn), kind, mode: p.mode ?? 'exclusive', chain: [ev.callee], line: ev.line, ...(afterDropping.length ? { afterDropping } : {}) });
       }
     }
     if (p.op === 'srcu-read-lock' && p.lockArg != null && ev.args[p.lockArg] != null) {
@@ -356,7 +365,8 @@ export function computeSummaries(fns: readonly FunctionModel[], kb: KnowledgeBas
         const calleeFn = defs.get(ev.callee)!;
         for (const a of callee.acquires) {
           const lockClass = rebase(a.lockClass, calleeFn, ev, fn);
-          if (!s.acquires.some((x) => x.lockClass === lockClass)) s.acquires.push({ ...a, lockClass, ...via(a) });
+          const afterDropping = a.afterDropping?.map((c) => rebase(c, calleeFn, ev, fn));
+          if (!s.acquires.some((x) => x.lockClass === lockClass)) s.acquires.push({ ...a, lockClass, ...via(a), ...(afterDropping ? { afterDropping } : {}) });
         }
         for (const r of callee.srcuReadSides) {
           const ssp = rebase(r.ssp, calleeFn, ev, fn);

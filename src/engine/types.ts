@@ -268,7 +268,9 @@ export interface FunctionSummary {
   maySleep: { chain: string[]; line: number } | null;
   /** First call that sleeps only on PREEMPT_RT (spin_lock on spinlock_t ...), with chain. */
   maySleepOnRT: { chain: string[]; line: number } | null;
-  acquires: ReadonlyArray<{ lockClass: string; kind: LockKind; mode: 'exclusive' | 'shared'; chain: string[]; line: number }>;
+  /** afterDropping: classes of the caller's locks the function released (without taking them)
+   *  before this acquisition; at a call site the acquisition orders after none of them. */
+  acquires: ReadonlyArray<{ lockClass: string; kind: LockKind; mode: 'exclusive' | 'shared'; chain: string[]; line: number; afterDropping?: string[] }>;
   srcuReadSides: ReadonlyArray<{ ssp: string; chain: string[]; line: number }>;
   srcuSyncs: ReadonlyArray<{ ssp: string; chain: string[]; line: number }>;
 }

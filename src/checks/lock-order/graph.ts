@@ -113,6 +113,8 @@ interface Waited {
   chain: string[];
   /** A callee's own acquisition line, when the series changed it. */
   calleeSite?: { fn: FunctionModel; line: number };
+  /** Held locks the callee releases before this acquisition: no edge from them. */
+  droppedFirst?: string[];
 }
 
 function waitedFor(ev: CallEvent, fn: FunctionModel, ctx: CheckContext, defs: Map<string, FunctionModel>): Waited[] {
@@ -143,7 +145,8 @@ function waitedFor(ev: CallEvent, fn: FunctionModel, ctx: CheckContext, defs: Ma
     const cls = rebase(a.lockClass, callee, ev, fn);
     const last = a.chain[a.chain.length - 1]!;
     const calleeSite = callee.unit.changed.has(a.line) ? { fn: callee, line: a.line } : undefined;
-    out.push({ end: { node: nodeFor(cls, cls, a.kind, cls === a.lockClass ? callee : fn, ctx), mode: a.mode, action: `${last}(&${cls})`, line: ev.line }, chain: [ev.callee, ...a.chain], calleeSite });
+    const droppedFirst = a.afterDropping?.map((c) => rebase(c, callee, ev, fn));
+    out.push({ end: { node: nodeFor(cls, cls, a.kind, cls === a.lockClass ? callee : fn, ctx), mode: a.mode, action: `${last}(&${cls})`, line: ev.line }, chain: [ev.callee, ...a.chain], calleeSite, droppedFirst });
   }
   for (const r of s.srcuSyncs) {
     const cls = rebase(r.ssp, callee, ev, fn);
@@ -165,6 +168,7 @@ export function buildGraph(ctx: CheckContext): LockGraph {
       for (const w of waitedFor(ev, fn, ctx, defs)) {
         for (const h of held) {
           if (h.node.key === w.end.node.key) continue;
+          if (w.droppedFirst?.some((c) => c === h.node.lockClass || c === h.node.expr)) continue;
           const here = fn.unit.changed.has(ev.line) ? ev.line : h.line != null && fn.unit.changed.has(h.line) ? h.line : null;
           const site = here != null ? { fn, line: ev.line } : (w.calleeSite ?? null);
           g.add({ from: h, to: w.end, fn, file: fn.unit.file, chain: w.chain, changed: !!site, documented: null, callLine: ev.line, site });
