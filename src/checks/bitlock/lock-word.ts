@@ -187,9 +187,17 @@ function roundTrip(fn: FunctionModel, ev: CallEvent, index: number, w: { word: s
   return false;
 }
 
-/** Whether `n` sits in a branch (if/else, switch case, ?:) that does not also hold `claim`. */
+/** Whether `n` sits in a branch (if/else, switch case, ?:, an error label after a return) that does
+ *  not also hold `claim`. */
 function conditionalApart(n: SyntaxNode, claim: SyntaxNode, stop: SyntaxNode): boolean {
   for (let p = n.parent; p && p.id !== stop.id; p = p.parent) {
+    // An error label the straight path never falls into (`return 0; err: w = NULL;`): only gotos
+    // reach it, so the store backs out a failed set-up (a pointer installed by cmpxchg).
+    if (p.type === 'labeled_statement' && !(claim.startIndex >= p.startIndex && claim.endIndex <= p.endIndex)) {
+      let prev = p.previousNamedSibling;
+      while (prev?.type === 'comment') prev = prev.previousNamedSibling;
+      if (prev?.type === 'return_statement') return true;
+    }
     if (!/^(if_statement|else_clause|case_statement|conditional_expression)$/.test(p.type)) continue;
     if (claim.startIndex >= p.startIndex && claim.endIndex <= p.endIndex) return false;
     return true;

@@ -5,7 +5,8 @@
 // LOCKED/BUSY/... value, or a test-and-set / compare-and-swap in a *lock*/*claim* function, whose
 // result is used). A release candidate is a later store or clearing RMW of the same word (same field
 // and bit) in the acquiring function, or any such store in another function of the file/series
-// that is not an initialiser. It is flagged unless the primitive is RELEASE or fully ordered
+// that is not an initialiser (by its name, or a store into an object the function allocated
+// itself). It is flagged unless the primitive is RELEASE or fully ordered
 // (clear_bit_unlock, smp_store_release, atomic*_set_release, xchg, test_and_clear_bit) or a full
 // barrier (smp_mb, smp_mb__before_atomic) comes right before it with no access in between. A
 // barrier after the release does not help, and smp_wmb() does not order the critical section's
@@ -73,7 +74,7 @@ export const unlockWithoutRelease: Check = {
             if (acquireSite(fn, ev, i)) return;
             const own = sites.filter((s) => s.fn === fn && s.index < i).at(-1);
             const other = sites.find((s) => s.fn !== fn);
-            const pair = own ?? (other && !isInitFunction(fn.name) && !sites.some((s) => s.fn === fn) ? other : undefined);
+            const pair = own ?? (other && !isInitFunction(fn.name) && !allocatedBefore(fn, rel) && !sites.some((s) => s.fn === fn) ? other : undefined);
             if (!pair) return;
             if (rel.ordering === 'release' || (rel.ordering === 'full' && rel.primitive?.op === 'rmw')) return;
             if (!releasesValue(rel, pair)) return;
@@ -85,6 +86,15 @@ export const unlockWithoutRelease: Check = {
         }
       },
     };
+
+    /** The word's object was allocated earlier in this function (`zram = kzalloc(..);` ...
+     *  `atomic_set(&zram->busy, 0);`): the store initialises an object no other CPU can see yet. */
+    function allocatedBefore(fn: FunctionModel, rel: WordSite): boolean {
+      const base = /^[A-Za-z_]\w*/.exec(rel.word)?.[0];
+      if (!base || !/->/.test(rel.word)) return false;
+      const upto = fn.node.text.slice(0, rel.ev.node.startIndex - fn.node.startIndex);
+      return new RegExp(`\\b${base}\\s*=\\s*(?:\\([^()]*\\)\\s*)?\\w*(?:alloc|zalloc|_new)\\w*\\s*\\(`).test(upto);
+    }
 
     /** Functions of the analysis that release a real lock (put_x_header() -> x_unlock()). */
     function unlockers(): Set<string> {

@@ -12,6 +12,9 @@
 // an ACQUIRE fence (smp_rmb, smp_acquire__after_ctrl_dep, smp_mb), an ACQUIRE load, a lock or an
 // ordered RMW makes it safe; a relaxed load or a return (the caller proceeds as owner) first is
 // flagged. Stores after the exit are ordered by the control dependency and are not uses.
+// Not waits for a hand-over: a retry/poll loop whose own helper call is handed the object the exit
+// tests (the value is this thread's doing), a field of a local struct value whose address never
+// escapes (a register copy), and an exit tested under a lock the loop takes again each round.
 // Blind spots: exits through goto, loops written with a helper (wait_event*, which order
 // themselves), and plain reads after the loop that are not in a primitive (only returns and load
 // primitives count as uses).
@@ -19,6 +22,7 @@ import { GENERATED_SLEEP_FAMILY } from '../../engine/generated-facts.js';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { AnalysisEvent, CallEvent, Check, FunctionModel } from '../../engine/types.js';
 import { isAcquireFence, isLockishText } from './lock-word.js';
+import { lockExprOf } from '../../engine/summaries.js';
 import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-wait-without-acquire';
@@ -26,6 +30,14 @@ const ID = 'bitlock-wait-without-acquire';
 const WAIT_FN = /(^|_|slow|spin|try|mutex|sem)lock(_|$)|(^|_)down(_|$)|acquire|claim|wait_for|slowpath/;
 /** Calls that make a loop a spin/sleep loop when the knowledge base has no entry for them. */
 const SPIN_OR_SLEEP = /^(cpu_relax|set_current_state|schedule|schedule_timeout\w*|io_schedule\w*|schedule_preempt_disabled|msleep\w*|usleep_range\w*|udelay|ndelay|mdelay|fsleep|ssleep)$/;
+
+/** The flag a read names: `test_bit(B, &x->flags)` -> `x->flags`, `READ_ONCE(r->done)` -> `r->done`. */
+function flagExprOf(read: string): string {
+  return read.replace(/^(READ_ONCE|test_bit|atomic_read|atomic_long_read|atomic64_read|smp_cond_load_relaxed|\w+_cond_read_relaxed)\((?:[^,]*,\s*)?/, '').replace(/\)$/, '').replace(/^&/, '');
+}
+
+/** Calls that only report (a tracepoint, a log line): they produce no state the loop tests. */
+const TRACE_CALL = /^(trace_|lockevent_|lockdep_|lock_contended|pr_|dev_(err|warn|info|dbg|notice)|netdev_|printk|WARN|BUG|debug|dbg)/;
 
 function isLoop(n: SyntaxNode): boolean {
   return n.type === 'while_statement' || n.type === 'for_statement' || n.type === 'do_statement';
@@ -56,9 +68,21 @@ function plainReads(c: SyntaxNode, fn: FunctionModel): string[] {
     if (f.type === 'pointer_expression' && f.child(0)?.text !== '*') continue;
     const base = /^\**\s*(\w+)/.exec(f.text)?.[1] ?? '';
     if (f.type !== 'field_expression' && fn.locals.has(base) && !fn.locals.get(base)!.includes('*')) continue;
+    // `reg.bits.done` of a local union/struct value the function fills itself (a register copied
+    // by readl()) is this thread's own memory, unless its address escapes (`&waiter` handed to
+    // the waker).
+    if (f.type === 'field_expression' && /^\s*\w+\s*\./.test(f.text) && ownLocalValue(base, fn)) continue;
     out.push(f.text.replace(/\s+/g, ''));
   }
   return out;
+}
+
+/** A local struct/union value (not a pointer) the function assigns and whose address it never takes. */
+function ownLocalValue(name: string, fn: FunctionModel): boolean {
+  const type = fn.locals.get(name);
+  if (!type || type.includes('*')) return false;
+  const text = fn.node.text;
+  return !new RegExp(`&\\s*${name}\\b`).test(text) && new RegExp(`\\b${name}\\s*(?:\\.\\s*\\w+\\s*)*=[^=]`).test(text);
 }
 
 interface Exit {
@@ -155,6 +179,7 @@ export const waitWithoutAcquire: Check = {
           if (!waits(fn, loop)) continue;
           for (const ex of exitsOf(fn, loop)) {
             if (!WAIT_FN.test(fn.name) && !isLockishText(ex.cond.text) && !publishedRead(ex)) continue;
+            if (pollsOwnCall(fn, loop, ex) || lockTakenInLoopHeld(fn, loop, ex)) continue;
             const verdict = firstOrdering(ex.after);
             // In a hunk fragment the code after the loop may be out of view: the unordered exit is
             // what the patch shows, so it is reported.
@@ -164,6 +189,31 @@ export const waitWithoutAcquire: Check = {
         }
       },
     };
+
+    /** A retry or poll loop: a helper the loop calls is handed the object the exit then tests
+     *  (`status = send_cmd(hw, ..); if (hw->last_status != EBUSY) break;`, `port_status(hub, port,
+     *  &st)` then `st & CONNECTED`). The value comes from this thread's own call, not from a
+     *  hand-over by another CPU. */
+    function pollsOwnCall(fn: FunctionModel, loop: SyntaxNode, ex: Exit): boolean {
+      const base = /^[&*\s]*([A-Za-z_]\w*)/.exec(flagExprOf(ex.read))?.[1];
+      if (!base) return false;
+      // Handed the object (`hw`, `&st`, `hub->port`), not a value read from it (`*pages` passed
+      // to a log line cannot be written by the callee).
+      const mentions = new RegExp(`^&?\\s*${base}\\b(?!\\s*\\[)|[^\\w.>*]&?\\s*${base}\\b(?!\\s*\\[)`);
+      return fn.events.some((e) => e.kind === 'call' && !e.primitive && within(e, loop) && !TRACE_CALL.test(e.callee) && e.args.some((a) => mentions.test(a.replace(/"(?:[^"\\]|\\.)*"/g, '""').trim())));
+    }
+
+    /** The exit is tested with a lock held that the loop itself takes again (`unlock; cpu_relax();
+     *  lock;` around the test): the lock's ACQUIRE orders the read and what follows. */
+    function lockTakenInLoopHeld(fn: FunctionModel, loop: SyntaxNode, ex: Exit): boolean {
+      const held = ex.after[0]?.ctx.locks ?? [];
+      if (!held.length) return false;
+      return fn.events.some((e) => {
+        if (e.kind !== 'call' || !within(e, loop) || !e.primitive || e.primitive.op !== 'lock') return false;
+        const expr = lockExprOf(e, e.primitive);
+        return !!expr && held.some((l) => l.expr === expr);
+      });
+    }
 
     /** The first use after the exit (a load primitive or the returned value) reads another field
      *  of the object whose flag ended the wait: `req->done` ... `return req->status;`. */
@@ -198,7 +248,7 @@ export const waitWithoutAcquire: Check = {
 
     function report(fn: FunctionModel, ex: Exit): void {
       const line = fn.unit.lineMap[ex.cond.startPosition.row] ?? 0;
-      const flagExpr = ex.read.replace(/^(READ_ONCE|test_bit|atomic_read|atomic_long_read|atomic64_read|smp_cond_load_relaxed|\w+_cond_read_relaxed)\((?:[^,]*,\s*)?/, '').replace(/\)$/, '').replace(/^&/, '');
+      const flagExpr = flagExprOf(ex.read);
       const f = herdName(flagExpr, 'flag');
       const d = herdName('', 'shared_data', [f]);
       const readStmt = ex.plain ? `r0 = *${f};` : `r0 = READ_ONCE(*${f});`;
