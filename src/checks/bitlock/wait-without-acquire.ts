@@ -203,16 +203,21 @@ export const waitWithoutAcquire: Check = {
       return fn.events.some((e) => e.kind === 'call' && !e.primitive && within(e, loop) && !TRACE_CALL.test(e.callee) && e.args.some((a) => mentions.test(a.replace(/"(?:[^"\\]|\\.)*"/g, '""').trim())));
     }
 
-    /** The exit is tested with a lock held that the loop itself takes again (`unlock; cpu_relax();
-     *  lock;` around the test): the lock's ACQUIRE orders the read and what follows. */
+    /** The exit is tested with a lock held that the loop itself drops and takes again (`unlock;
+     *  cpu_relax(); lock;` or `unlock; wait_event(..); lock;` around the test, the lock taken
+     *  before the loop or by the caller): the lock's ACQUIRE orders the read and what follows. */
     function lockTakenInLoopHeld(fn: FunctionModel, loop: SyntaxNode, ex: Exit): boolean {
-      const held = ex.after[0]?.ctx.locks ?? [];
-      if (!held.length) return false;
-      return fn.events.some((e) => {
-        if (e.kind !== 'call' || !within(e, loop) || !e.primitive || e.primitive.op !== 'lock') return false;
+      const last = new Map<string, { op: 'lock' | 'unlock'; at: number; dropAt: number | null }>();
+      for (const e of fn.events) {
+        if (e.kind !== 'call' || !within(e, loop) || !e.primitive || (e.primitive.op !== 'lock' && e.primitive.op !== 'unlock')) continue;
         const expr = lockExprOf(e, e.primitive);
-        return !!expr && held.some((l) => l.expr === expr);
-      });
+        if (!expr) continue;
+        const prev = last.get(expr);
+        if (e.primitive.op === 'unlock') last.set(expr, { op: 'unlock', at: e.node.startIndex, dropAt: e.node.startIndex });
+        else last.set(expr, { op: 'lock', at: e.node.startIndex, dropAt: prev?.op === 'unlock' ? prev.dropAt : (prev?.dropAt ?? null) });
+      }
+      const testAt = ex.cond.startIndex;
+      return [...last.values()].some((r) => r.op === 'lock' && r.dropAt != null && !(testAt > r.dropAt && testAt < r.at));
     }
 
     /** The first use after the exit (a load primitive or the returned value) reads another field

@@ -113,6 +113,45 @@ static int q_submit_wait_for_slots(struct adapter_q *q, int count)
   assert.deepEqual((await ruleFindings(code, WAIT)).map((f) => f.message), []);
 });
 
+test('a caller-held mutex dropped around the wait and taken again before the test is silent', async () => {
+  const code = `
+static int q_open_wait_for_excl(struct adapter_q *q, struct mutex *open_lock)
+{
+	int ret = 0;
+
+	while (q->free_cnt > 0) {
+		mutex_unlock(open_lock);
+		ret = wait_event_interruptible(q->waitq, !q->free_cnt);
+		mutex_lock(open_lock);
+		if (ret)
+			return ret;
+	}
+	return READ_ONCE(q->result);
+}
+`;
+  assert.deepEqual((await ruleFindings(code, WAIT)).map((f) => f.message), []);
+});
+
+test('an exit tested between the unlock and the lock of that loop still fires', async () => {
+  const code = `
+static int q_wait_for_slots_unlocked(struct adapter_q *q, int count)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&q->q_lock, flags);
+	for (;;) {
+		raw_spin_unlock_irqrestore(&q->q_lock, flags);
+		if (READ_ONCE(q->free_cnt) >= count)
+			break;
+		cpu_relax();
+		raw_spin_lock_irqsave(&q->q_lock, flags);
+	}
+	return READ_ONCE(q->free_head);
+}
+`;
+  assert.equal((await ruleFindings(code, WAIT)).length, 1);
+});
+
 test('hand-over waits next to those shapes keep firing', async () => {
   // A tracepoint handed the object does not make the loop a poll of its own call.
   const traced = `
