@@ -39,7 +39,9 @@ export function rmwFlavour(name: string): RmwFlavour {
 export function constTokens(text: string): string[] {
   return text.match(/\b[A-Z_][A-Z0-9_]{2,}\b/g) ?? [];
 }
-export const isLockishText = (t: string) => constTokens(t).some((c) => LOCKISH_CONST.test(c) && !/UNLOCK/.test(c));
+/** An errno (-EBUSY, a firmware's RC_EBUSY) says a call failed, not that a word is held. */
+const ERRNO_CONST = /(^|_)E(BUSY|INUSE)$/;
+export const isLockishText = (t: string) => constTokens(t).some((c) => LOCKISH_CONST.test(c) && !/UNLOCK/.test(c) && !ERRNO_CONST.test(c));
 /** A value that *sets* a lock-like constant: `X_LOCKED`, `old | X_LOCKED`, `v + X_LOCKED`; not
  *  `v & X_OWNER_MASK` or `v & ~X_LOCKED`. */
 export function setsLockish(value: string): boolean {

@@ -26,8 +26,11 @@ import { lockExprOf } from '../../engine/summaries.js';
 import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-wait-without-acquire';
-/** Lock/hand-over paths: *lock*, *down*, *acquire*, *claim*, *wait_for*. */
-const WAIT_FN = /(^|_|slow|spin|try|mutex|sem)lock(_|$)|(^|_)down(_|$)|acquire|claim|wait_for|slowpath/;
+/** Lock/hand-over paths: *lock*, *down*, *acquire*, *claim*, *slowpath*. A *wait_for_* name is no
+ *  evidence by itself: drivers name every poll of a device or reset state so (qla2x00_wait_for_*,
+ *  *_wait_for_pending_*), and such a wait counts only with a lock-like constant in its exit or a
+ *  read of the data its flag publishes. */
+const WAIT_FN = /(^|_|slow|spin|try|mutex|sem)lock(_|$)|(^|_)down(_|$)|acquire|claim|slowpath/;
 /** Calls that make a loop a spin/sleep loop when the knowledge base has no entry for them. */
 const SPIN_OR_SLEEP = /^(cpu_relax|set_current_state|schedule|schedule_timeout\w*|io_schedule\w*|schedule_preempt_disabled|msleep\w*|usleep_range\w*|udelay|ndelay|mdelay|fsleep|ssleep)$/;
 

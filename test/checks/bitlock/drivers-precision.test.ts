@@ -152,6 +152,37 @@ static int q_wait_for_slots_unlocked(struct adapter_q *q, int count)
   assert.equal((await ruleFindings(code, WAIT)).length, 1);
 });
 
+test('a wait_for_* poll of a state word with nothing lock-like about it is silent', async () => {
+  const code = `
+#define HBA_OPERATIONAL 0
+static int q_wait_for_outstanding(struct adapter_q *q)
+{
+	int i;
+
+	for (i = 0; i < 180; i++) {
+		msleep(1000);
+		if (READ_ONCE(q->last_status) == HBA_OPERATIONAL)
+			break;
+	}
+	return READ_ONCE(q->last_status) == HBA_OPERATIONAL ? 0 : -EIO;
+}
+`;
+  assert.deepEqual((await ruleFindings(code, WAIT)).map((f) => f.message), []);
+});
+
+test('a spin until a descriptor stops reading -EBUSY is no lock wait', async () => {
+  const code = `
+struct tx_desc { int cookie; struct chan *chan; };
+static int tx_wait_submitted(struct tx_desc *tx)
+{
+	while (tx->cookie == -EBUSY)
+		cpu_relax();
+	return chan_sync_wait(tx);
+}
+`;
+  assert.deepEqual((await ruleFindings(code, WAIT)).map((f) => f.message), []);
+});
+
 test('hand-over waits next to those shapes keep firing', async () => {
   // A tracepoint handed the object does not make the loop a poll of its own call.
   const traced = `
@@ -198,7 +229,7 @@ static int q_lock_wait_slots(struct adapter_q *q, int count)
 `;
   // A driver log macro handed the value (and a format string naming it) writes nothing back.
   const logged = `
-static int q_wait_for_free(struct adapter_q *q, int *free_cnt)
+static int q_lock_wait_free(struct adapter_q *q, int *free_cnt)
 {
 	while (!*free_cnt) {
 		acme_core_warn(q, "waiting for free_cnt %d\\n", *free_cnt);
