@@ -15,15 +15,20 @@
 // Blind spots: words whose acquisition is out of view (hunk-only mode, another file), locks
 // recognised only through unusual names, releases through a helper function, and words reached
 // through different field names; a store in another function that is really a re-initialisation
-// under some outer exclusion is reported too.
+// under some outer exclusion is reported too, unless that exclusion is a real lock held at the
+// release, declared by the function (__must_hold, lockdep_assert_held) or held at every call of a
+// static function.
 import type { Node as SyntaxNode } from 'web-tree-sitter';
-import type { Check, FunctionModel } from '../../engine/types.js';
+import type { Check, FunctionModel, HeldLock } from '../../engine/types.js';
 import type { InterleavingStep } from '../../model/index.js';
 import { accessesBetween, acquisitions, acquireSite, callText, clearsLockish, fenceBefore, rmwFlavour, isInitFunction, releaseCandidate, wordOfCall, type WordSite } from './lock-word.js';
 import { herdAcquire, herdName, herdRelease, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-unlock-without-release';
 const UNLOCK_WRAPPER = /_unlock(_irq|_irqrestore|_bh)?$/;
+
+const REAL_LOCK_KINDS: ReadonlySet<string> = new Set(['spinlock', 'raw_spinlock', 'rwlock', 'mutex', 'rwsem', 'bit_spinlock']);
+const isRealExclusive = (l: HeldLock) => l.mode === 'exclusive' && REAL_LOCK_KINDS.has(l.kind);
 
 function suggestion(rel: WordSite): string {
   const name = rel.primitive?.name ?? '';
@@ -125,11 +130,19 @@ export const unlockWithoutRelease: Check = {
       return /^_*[a-z]\w*$/.test(v) && v !== v.toUpperCase();
     }
 
+    /** A static function whose every call in view is made with a real lock held exclusively (a
+     *  cleanup helper its only caller runs under down_write()): the release is inside that lock. */
+    function calledOnlyUnderLock(fn: FunctionModel): boolean {
+      if (!/^\s*static\b/.test(fn.node.text)) return false;
+      const calls = ctx.functions().flatMap((f) => f.events.filter((e) => e.kind === 'call' && e.callee === fn.name && f !== fn));
+      return calls.length > 0 && calls.every((e) => e.ctx.locks.some(isRealExclusive));
+    }
+
     /** A real lock (or a *_lock() wrapper not of this word) is held around the release: that lock's
      *  ordering, not the word's, is what the code relies on. */
     function underOtherLock(fn: FunctionModel, index: number, sites: WordSite[]): boolean {
       const ev = fn.events[index]!;
-      if (ev.ctx.locks.some((l) => l.mode === 'exclusive' && ['spinlock', 'raw_spinlock', 'rwlock', 'mutex', 'rwsem', 'bit_spinlock'].includes(l.kind))) return true;
+      if (ev.ctx.locks.some(isRealExclusive) || fn.callersHold.some(isRealExclusive) || calledOnlyUnderLock(fn)) return true;
       const own = new Set(sites.map((s) => s.fn.name));
       const held: string[] = [];
       for (let k = 0; k < index; k++) {

@@ -341,3 +341,65 @@ static int queue_claim_and_fill(struct blkdev *bd, struct ctl *me, int qid)
   const found = (await runChecksOnSource(code, { checks, file: 'drivers/nvme/acme/queue.c' })).filter((f) => f.ruleId === RELEASE);
   assert.equal(found.length, 1, found.map((f) => f.message).join('\n'));
 });
+
+// A static cleanup helper whose only callers hold a real lock exclusively releases the word inside
+// that lock (the rdma uobject shape: cleanup under down_write(), lookups under down_read()).
+const UOBJ = `struct uobj { atomic_t usecnt; void *object; };
+struct ufile { struct rw_semaphore destroy_rwsem; struct uobj *objs[8]; int nr; };
+
+static int uobj_try_lock(struct uobj *u)
+{
+	return atomic_cmpxchg(&u->usecnt, 0, -1) == 0 ? 0 : -EBUSY;
+}
+
+static int ufile_cleanup(struct ufile *uf)
+{
+	int i, ret = -EBUSY;
+
+	for (i = 0; i < uf->nr; i++) {
+		struct uobj *u = uf->objs[i];
+
+		WARN_ON(uobj_try_lock(u));
+		u->object = NULL;
+		if (!uobj_destroy(u))
+			ret = 0;
+		else
+			atomic_set(&u->usecnt, 0);
+	}
+	return ret;
+}
+`;
+
+test('a static helper released only under its callers\' exclusive lock is silent', async () => {
+  const code = `${UOBJ}
+void ufile_destroy_hw(struct ufile *uf)
+{
+	down_write(&uf->destroy_rwsem);
+	while (uf->nr && !ufile_cleanup(uf))
+		;
+	up_write(&uf->destroy_rwsem);
+}
+`;
+  const found = (await runChecksOnSource(code, { checks, file: 'drivers/infiniband/acme/uobj.c' })).filter((f) => f.ruleId === RELEASE);
+  assert.deepEqual(found.map((f) => `${f.function}: ${f.message}`), []);
+});
+
+test('the same helper with one call made without the lock still fires', async () => {
+  const code = `${UOBJ}
+void ufile_destroy_hw(struct ufile *uf)
+{
+	down_write(&uf->destroy_rwsem);
+	while (uf->nr && !ufile_cleanup(uf))
+		;
+	up_write(&uf->destroy_rwsem);
+}
+
+void ufile_abort(struct ufile *uf)
+{
+	ufile_cleanup(uf);
+}
+`;
+  const found = (await runChecksOnSource(code, { checks, file: 'drivers/infiniband/acme/uobj.c' })).filter((f) => f.ruleId === RELEASE);
+  assert.equal(found.length, 1, found.map((f) => `${f.function}: ${f.message}`).join('\n'));
+  assert.equal(found[0]!.function, 'ufile_cleanup');
+});
