@@ -82,6 +82,12 @@ export interface Primitive {
   /** Engine extension, for fences that order one kind of access only: smp_rmb orders 'loads'
    *  against later loads, smp_wmb 'stores' against later stores (memory-barriers.txt). */
   orders?: 'loads' | 'stores';
+  /** For smp_mb__after_atomic() ('preceding') and smp_mb__before_atomic() ('following'): a full
+   *  barrier only together with an atomic read-modify-write on that side of it (atomic_t.txt: the
+   *  barrier orders the RMW op and the accesses beyond it; accesses between the barrier and the RMW
+   *  stay unordered). Next to a plain store, WRITE_ONCE(), atomic_set(), atomic_read() or
+   *  smp_store_release() it orders nothing (x86 defines it as barrier()). */
+  pairedRmw?: 'preceding' | 'following';
 }
 
 /** A documented lock order, e.g. Documentation/virt/kvm/locking.rst. `before` is taken first. */

@@ -34,7 +34,17 @@ export const primitiveSchema = z.strictObject({
   lockExpr: z.string().min(1).optional(), // seqcount/srcu owner: target as a template over args, e.g. "{0}->kvm->srcu"
   doc: z.string().optional(),
   orders: z.enum(['loads', 'stores']).optional(),
+  pairedRmw: z.enum(['preceding', 'following']).optional(),
 });
+
+/** A rule zod's object shape cannot say (a refinement would stop primitiveGroupSchema's omit()):
+ *  pairedRmw describes how a full fence gets its ordering, so it belongs on `op: fence` with
+ *  `ordering: full` only. Returns the issue, or null. */
+export function pairedRmwIssue(entry: { op: string; ordering: string; pairedRmw?: string | undefined }): string | null {
+  if (entry.pairedRmw == null) return null;
+  if (entry.op !== 'fence' || entry.ordering !== 'full') return `pairedRmw is for full fences (op: fence, ordering: full), not op: ${entry.op}, ordering: ${entry.ordering}`;
+  return null;
+}
 
 /** A compact form for families: `names: [a, b]` with shared fields expands to one primitive each. */
 export const primitiveGroupSchema = primitiveSchema.omit({ name: true }).extend({ names: z.array(z.string().min(1)).min(1) });

@@ -7,7 +7,7 @@ import type { Primitive } from '../engine/types.js';
 import type { ExtraFacts } from '../config/index.js';
 import { InputError } from '../errors.js';
 import { parseYamlCached } from './yaml-cache.js';
-import { rulesFileSchema, primitiveSchema, primitiveGroupSchema, lockOrderSchema, fieldTypeSchema } from './schema.js';
+import { rulesFileSchema, primitiveSchema, primitiveGroupSchema, lockOrderSchema, fieldTypeSchema, pairedRmwIssue } from './schema.js';
 import type { Facts } from './index.js';
 
 function describeIssue(err: z.ZodError, data: unknown): string {
@@ -38,11 +38,14 @@ export function parseRulesText(name: string, text: string): Facts {
     list.forEach((e, i) => {
       const schema = e && typeof e === 'object' && 'names' in e ? primitiveGroupSchema : primitiveSchema;
       const r = schema.safeParse(e);
+      const label = (e as Record<string, unknown>)?.name ?? (e as Record<string, unknown>)?.names;
+      const where = `primitives[${i}]${label ? ` (${Array.isArray(label) ? label.join(', ') : String(label)})` : ''}`;
       if (!r.success) {
         const issue = r.error.issues[0]!;
-        const label = (e as Record<string, unknown>)?.name ?? (e as Record<string, unknown>)?.names;
-        throw new InputError(name, `primitives[${i}]${label ? ` (${Array.isArray(label) ? label.join(', ') : String(label)})` : ''}${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
+        throw new InputError(name, `${where}${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
       }
+      const paired = pairedRmwIssue(r.data);
+      if (paired) throw new InputError(name, `${where}.pairedRmw: ${paired}`);
     });
   }
   const r = rulesFileSchema.safeParse(data);
@@ -66,8 +69,13 @@ export function validateExtra(extra: ExtraFacts): Facts {
       if (!r.success) throw new InputError(name, `${label}[${i}]: ${r.error.issues[0]!.path.join('.')} ${r.error.issues[0]!.message}`);
       return r.data;
     });
+  const primitives = check(primitiveSchema, extra.primitives, 'primitives') as Primitive[];
+  primitives.forEach((p, i) => {
+    const paired = pairedRmwIssue(p);
+    if (paired) throw new InputError(name, `primitives[${i}]: pairedRmw ${paired}`);
+  });
   return {
-    primitives: check(primitiveSchema, extra.primitives, 'primitives') as Primitive[],
+    primitives,
     lockOrders: check(lockOrderSchema, extra.lockOrders, 'lockOrders'),
     fieldTypes: check(fieldTypeSchema, extra.fieldTypes, 'fieldTypes'),
     wrappers: extra.wrappers ?? {},
