@@ -15,7 +15,7 @@
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { CallEvent, Check, FunctionModel } from '../../engine/types.js';
 import { normaliseExpr } from '../../engine/index.js';
-import { callText, constTokens, isAcquireFence, isLockishText, LOCKISH_FN, rmwFlavour, wordOfCall } from './lock-word.js';
+import { callText, constTokens, fenceHolds, isAcquireFence, isLockishText, LOCKISH_FN, rmwFlavour, wordOfCall } from './lock-word.js';
 import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-failed-cmpxchg-ordering';
@@ -70,7 +70,7 @@ export const failedCmpxchgOrdering: Check = {
             if (scope === fn.node && ifs.startIndex < ev.node.endIndex) continue;
             const ret = returns(ifs.childForFieldName('consequence'));
             if (!ret) continue;
-            if (fencedIn(fn, ifs, ret)) continue;
+            if (fencedIn(fn, i, ifs, ret)) continue;
             report(fn, ev, i, text.replace(/\s+/g, ' '), ret);
             return;
           }
@@ -78,9 +78,19 @@ export const failedCmpxchgOrdering: Check = {
       },
     };
 
-    /** A full barrier on the failure path: inside the `if`, before its return. */
-    function fencedIn(fn: FunctionModel, ifs: SyntaxNode, ret: SyntaxNode): boolean {
-      return fn.events.some((e) => e.kind === 'call' && isAcquireFence(e.primitive) && e.primitive?.ordering === 'full' && e.node.startIndex > ifs.startIndex && e.node.startIndex < ret.startIndex);
+    /** A full barrier on the failure path: inside the `if`, before its return. A failed cmpxchg
+     *  is no RMW (atomic_t.txt: unordered on failure), so smp_mb__after_atomic() counts only with
+     *  another atomic RMW (or an unknown call) between the cmpxchg and itself (fenceHolds). */
+    function fencedIn(fn: FunctionModel, cmpxchgIndex: number, ifs: SyntaxNode, ret: SyntaxNode): boolean {
+      return fn.events.some(
+        (e, k) =>
+          e.kind === 'call' &&
+          isAcquireFence(e.primitive) &&
+          e.primitive?.ordering === 'full' &&
+          e.node.startIndex > ifs.startIndex &&
+          e.node.startIndex < ret.startIndex &&
+          fenceHolds(fn.events, k, cmpxchgIndex + 1, null),
+      );
     }
 
     function report(fn: FunctionModel, ev: CallEvent, _i: number, cond: string, ret: SyntaxNode): void {

@@ -248,20 +248,74 @@ export function isAcquireFence(p: Primitive | undefined): boolean {
   return !!p && p.op === 'fence' && (p.ordering === 'full' || p.ordering === 'acquire');
 }
 
-/** The fence right before event `index` (no memory access in between), if any. */
-export function fenceBefore(fn: FunctionModel, index: number): { fence: CallEvent | null; weak: CallEvent | null } {
+/** An atomic read-modify-write, as the knowledge base describes it: an `rmw` primitive, or an
+ *  atomic bitop that writes a bit (set_bit, clear_bit, clear_bit_unlock: `store` ops of the bitops
+ *  family that name a bit). Forms with ordering `none` (__set_bit, __test_and_set_bit, local_t
+ *  ops, wake_up_bit) are not atomic across CPUs. */
+export function isAtomicRmw(p: Primitive | undefined): boolean {
+  return !!p && p.ordering !== 'none' && (p.op === 'rmw' || (p.op === 'store' && p.family === 'bitops' && p.bitArg != null));
+}
+
+/** The event may be the atomic RMW a paired fence needs: one the knowledge base names, or a call
+ *  it does not know (a helper or wrapper around one), counted so that precision does not drop. */
+const mayBeAtomicRmw = (ev: AnalysisEvent) => ev.kind === 'call' && (!ev.primitive || isAtomicRmw(ev.primitive));
+
+/** Whether the fence at `events[f]` orders the access at index `before` (< f; null: every access
+ *  before the fence) against the access at index `after` (> f; null: every access after it).
+ *  A fence without `pairedRmw` orders everything. smp_mb__after_atomic() (pairedRmw 'preceding')
+ *  orders the atomic RMW before it and whatever precedes that RMW: it holds when an RMW lies at or
+ *  after `before` and before the fence, or, for every earlier access, when the last memory access
+ *  before the fence is the RMW. smp_mb__before_atomic() ('following') is the mirror image. A side
+ *  with no memory access in view (the start of a hunk, the end of the function) keeps the fence. */
+export function fenceHolds(events: readonly AnalysisEvent[], f: number, before: number | null, after: number | null): boolean {
+  const fence = events[f];
+  const paired = fence?.kind === 'call' ? fence.primitive?.pairedRmw : undefined;
+  if (!paired) return true;
+  if (paired === 'preceding') {
+    if (before != null) {
+      for (let k = before; k < f; k++) if (mayBeAtomicRmw(events[k]!)) return true;
+      return false;
+    }
+    for (let k = f - 1; k >= 0; k--) {
+      const ev = events[k]!;
+      if (mayBeAtomicRmw(ev)) return true;
+      if (isMemoryEvent(ev)) return false;
+    }
+    return true;
+  }
+  if (after != null) {
+    for (let k = f + 1; k <= after && k < events.length; k++) if (mayBeAtomicRmw(events[k]!)) return true;
+    return false;
+  }
+  for (let k = f + 1; k < events.length; k++) {
+    const ev = events[k]!;
+    if (mayBeAtomicRmw(ev)) return true;
+    if (isMemoryEvent(ev)) return false;
+  }
+  return true;
+}
+
+/** The fence right before event `index` (no memory access in between), if any. `weak` is a fence
+ *  that orders one kind of access only (smp_wmb); `unpaired` a smp_mb__before/after_atomic() that
+ *  has no atomic RMW to pair with here and so orders nothing. */
+export function fenceBefore(fn: FunctionModel, index: number): { fence: CallEvent | null; weak: CallEvent | null; unpaired: CallEvent | null } {
   let weak: CallEvent | null = null;
+  let unpaired: CallEvent | null = null;
   for (let i = index - 1; i >= 0; i--) {
     const ev = fn.events[i]!;
     if (ev.kind === 'return') break;
     if (ev.kind === 'call' && ev.primitive?.op === 'fence') {
-      if (isReleaseFence(ev.primitive)) return { fence: ev, weak };
+      if (isReleaseFence(ev.primitive)) {
+        if (fenceHolds(fn.events, i, null, index)) return { fence: ev, weak, unpaired };
+        unpaired ??= ev;
+        continue;
+      }
       if (ev.primitive.ordering !== 'none') weak ??= ev;
       continue;
     }
     if (isMemoryEvent(ev)) break;
   }
-  return { fence: null, weak };
+  return { fence: null, weak, unpaired };
 }
 
 /** The acquire fence right after event `index` (before the next memory access), if any. */
@@ -273,7 +327,9 @@ export function fenceAfter(fn: FunctionModel, index: number): CallEvent | null {
     if (ev.kind === 'return' && onFailurePath(ev.node, acq.node)) continue;
     if (ev.kind === 'return') return null;
     if (ev.kind === 'call' && ev.primitive?.op === 'fence') {
-      if (isAcquireFence(ev.primitive)) return ev;
+      // smp_mb__after_atomic() after the taking RMW pairs with it (if it is atomic: not after
+      // __test_and_set_bit() or a local_t op); smp_mb__before_atomic() needs an RMW after it.
+      if (isAcquireFence(ev.primitive) && fenceHolds(fn.events, i, index, null)) return ev;
       continue;
     }
     if (ev.kind === 'call' && ev.primitive && (ev.primitive.op === 'load' || ev.primitive.op === 'wait') && (ev.primitive.ordering === 'acquire' || ev.primitive.ordering === 'full')) return ev;

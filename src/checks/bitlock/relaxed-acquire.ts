@@ -5,7 +5,9 @@
 // Approach: every lock-word acquisition (lock-word.ts) whose primitive's ordering is relaxed or
 // none (cmpxchg_relaxed, atomic_try_cmpxchg_relaxed, xchg_relaxed, local_cmpxchg, __test_and_set_bit)
 // is flagged unless an ACQUIRE or full fence (smp_mb, smp_mb__after_atomic, smp_rmb,
-// smp_acquire__after_ctrl_dep) or an ACQUIRE load follows it before the next memory access. An
+// smp_acquire__after_ctrl_dep) or an ACQUIRE load follows it before the next memory access.
+// smp_mb__after_atomic() pairs with the taking RMW only when that RMW is atomic (not after
+// __test_and_set_bit() or a local_t op, whose ordering is none). An
 // ACQUIRE load of the word *before* the RMW (atomic_cond_read_acquire then cmpxchg_relaxed) does
 // not count: the lock is owned only once the RMW succeeds.
 // Blind spots: the acquire barrier in a caller or a helper, and lock words not recognised as such.

@@ -10,7 +10,10 @@
 // (clear_bit_unlock, smp_store_release, atomic*_set_release, xchg, test_and_clear_bit) or a full
 // barrier (smp_mb, smp_mb__before_atomic) comes right before it with no access in between. A
 // barrier after the release does not help, and smp_wmb() does not order the critical section's
-// loads. The reproduction is a litmus test: CPU0 ends its critical section with the patch's
+// loads. smp_mb__before_atomic() counts only before an atomic RMW release (clear_bit,
+// atomic_andnot); before WRITE_ONCE(), atomic_set() or a plain store it orders nothing
+// (atomic_t.txt), and smp_mb__after_atomic() counts only right after an atomic RMW (lock-word.ts
+// fenceHolds). The reproduction is a litmus test: CPU0 ends its critical section with the patch's
 // release, CPU1 takes the lock and touches the same data.
 // Blind spots: words whose acquisition is out of view (hunk-only mode, another file), locks
 // recognised only through unusual names, releases through a helper function, and words reached
@@ -73,7 +76,8 @@ export const unlockWithoutRelease: Check = {
               const named = rel.bit ? /LOCK/.test(rel.bit) && !/UNLOCK/.test(rel.bit) : mask !== null ? /LOCK/.test(mask) && !/UNLOCK/.test(mask) : clearsLockish(value);
               if (!named || rel.ordering === 'release' || (rel.ordering === 'full' && rel.primitive?.op === 'rmw')) return;
               if (fenceBefore(fn, i).fence || underOtherLock(fn, i, [])) return;
-              report(fn, rel, null, -1, fenceBefore(fn, i).weak);
+              const { weak, unpaired } = fenceBefore(fn, i);
+              report(fn, rel, null, -1, weak, unpaired);
               return;
             }
             if (acquireSite(fn, ev, i)) return;
@@ -84,9 +88,9 @@ export const unlockWithoutRelease: Check = {
             if (rel.ordering === 'release' || (rel.ordering === 'full' && rel.primitive?.op === 'rmw')) return;
             if (!releasesValue(rel, pair)) return;
             if (underOtherLock(fn, i, sites)) return;
-            const { fence, weak } = fenceBefore(fn, i);
+            const { fence, weak, unpaired } = fenceBefore(fn, i);
             if (fence) return;
-            report(fn, rel, pair, own ? pair.index : -1, weak);
+            report(fn, rel, pair, own ? pair.index : -1, weak, unpaired);
           });
         }
       },
@@ -175,7 +179,7 @@ export const unlockWithoutRelease: Check = {
       return false;
     }
 
-    function report(fn: FunctionModel, rel: WordSite, acq: WordSite | null, from: number, weak: ReturnType<typeof fenceBefore>['weak']): void {
+    function report(fn: FunctionModel, rel: WordSite, acq: WordSite | null, from: number, weak: ReturnType<typeof fenceBefore>['weak'], unpaired: ReturnType<typeof fenceBefore>['unpaired']): void {
       const cs = accessesBetween(fn, from, rel.index, rel.word);
       const w = herdName(rel.word, 'lockword');
       const firstStore = cs.find((e) => e.kind === 'store' || (e.kind === 'call' && e.primitive?.op === 'store'));
@@ -221,7 +225,7 @@ export const unlockWithoutRelease: Check = {
       const file = rel.fn.unit.file;
       const steps: InterleavingStep[] = [
         { cpu: 0, action: csText ?? (loadShape ? `r1 = READ_ONCE(${d});  /* critical section */` : `WRITE_ONCE(${d}, 1);  /* critical section */`) },
-        { cpu: 0, action: rel.text + ';', file, line: rel.ev.line, note: weak ? `${weak.callee}() before it orders only earlier stores` : 'no RELEASE: the critical section may become visible after this store' },
+        { cpu: 0, action: rel.text + ';', file, line: rel.ev.line, note: weak ? `${weak.callee}() before it orders only earlier stores` : unpaired ? `${unpaired.callee}() before it has no atomic RMW to pair with: it orders nothing` : 'no RELEASE: the critical section may become visible after this store' },
         acq ? { cpu: 1, action: acq.text + ';', file: acq.fn.unit.file, line: acq.ev.line, note: 'sees the lock free and takes it' } : { cpu: 1, action: `/* takes ${rel.word} */`, note: 'sees the lock free and takes it' },
         { cpu: 1, action: loadShape ? `WRITE_ONCE(${d}, 1);` : `r1 = READ_ONCE(${d});` },
       ];
@@ -230,7 +234,7 @@ export const unlockWithoutRelease: Check = {
         fn,
         line: rel.ev.line,
         key: rel.key,
-        message: `${rel.word} is used as a lock (${acq ? `taken by ${acq.text} in ${acq.fn.name}()` : 'its lock bit is cleared here'}) but released by ${rel.text}, which has no RELEASE ordering${weak ? ` (${weak.callee}() orders only stores)` : ''}: the critical section can be reordered past the release and race with the next owner; use ${suggestion(rel)}`,
+        message: `${rel.word} is used as a lock (${acq ? `taken by ${acq.text} in ${acq.fn.name}()` : 'its lock bit is cleared here'}) but released by ${rel.text}, which has no RELEASE ordering${weak ? ` (${weak.callee}() orders only stores)` : unpaired ? ` (${unpaired.callee}() on line ${unpaired.line} is a full barrier only together with an atomic read-modify-write, and ${unpaired.primitive?.pairedRmw === 'following' ? `${rel.text} is not one` : 'the access before it is not one'}: it orders nothing here, atomic_t.txt)` : ''}: the critical section can be reordered past the release and race with the next owner; use ${suggestion(rel)}`,
         reproduction: {
           litmus,
           interleaving: interleaving(

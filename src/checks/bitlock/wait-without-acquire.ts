@@ -12,6 +12,8 @@
 // an ACQUIRE fence (smp_rmb, smp_acquire__after_ctrl_dep, smp_mb), an ACQUIRE load, a lock or an
 // ordered RMW makes it safe; a relaxed load or a return (the caller proceeds as owner) first is
 // flagged. Stores after the exit are ordered by the control dependency and are not uses.
+// smp_mb__after_atomic() counts only with an atomic RMW between the exit and itself: after the
+// exit's plain or relaxed load alone it orders nothing (atomic_t.txt).
 // Not waits for a hand-over: a retry/poll loop whose own helper call is handed the object the exit
 // tests (the value is this thread's doing), a field of a local struct value whose address never
 // escapes (a register copy), and an exit tested under a lock the loop takes again each round.
@@ -21,7 +23,7 @@
 import { GENERATED_SLEEP_FAMILY } from '../../engine/generated-facts.js';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { AnalysisEvent, CallEvent, Check, FunctionModel } from '../../engine/types.js';
-import { isAcquireFence, isLockishText } from './lock-word.js';
+import { fenceHolds, isAcquireFence, isLockishText } from './lock-word.js';
 import { lockExprOf } from '../../engine/summaries.js';
 import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
 
@@ -242,11 +244,13 @@ export const waitWithoutAcquire: Check = {
 
     /** 'safe' when an ACQUIRE comes first, 'use' when a load or the return comes first. */
     function firstOrdering(evs: AnalysisEvent[]): 'safe' | 'use' | 'none' {
-      for (const e of evs) {
+      for (const [k, e] of evs.entries()) {
         if (e.kind === 'return') return 'use';
         if (e.kind !== 'call' || !e.primitive) continue;
         const p = e.primitive;
-        if (p.op === 'fence' && isAcquireFence(p)) return 'safe';
+        // The exit's read comes before evs[0] and is a load, not an RMW: smp_mb__after_atomic()
+        // orders it only with an atomic RMW between the exit and itself (fenceHolds from 0).
+        if (p.op === 'fence' && isAcquireFence(p) && fenceHolds(evs, k, 0, null)) return 'safe';
         if ((p.op === 'load' || p.op === 'wait') && (p.ordering === 'acquire' || p.ordering === 'full')) return 'safe';
         if (p.op === 'lock' || p.op === 'trylock' || (p.op === 'rmw' && (p.ordering === 'full' || p.ordering === 'acquire'))) return 'safe';
         if (p.op === 'load') return 'use';

@@ -5,9 +5,13 @@
 // it (lost wake-up).
 //
 // Approach: for each wake_up_bit(word, bit) / wake_up_var(addr) call, walk back through the
-// function's events. A full fence (smp_mb, smp_mb__after_atomic), a fully ordered RMW of the same
+// function's events. A full fence (smp_mb), a fully ordered RMW of the same
 // word (test_and_clear_bit, xchg, atomic_*_return) or a store with its own full barrier
-// (smp_store_mb) before reaching the store settles it; the first
+// (smp_store_mb) before reaching the store settles it. smp_mb__after_atomic() settles it only with
+// an atomic RMW between the store and itself (the store itself when it is clear_bit(), or an
+// atomic_dec() after the store): after atomic_set(), WRITE_ONCE() or a plain store alone it orders
+// nothing (atomic_t.txt; barrier() on x86); smp_mb__before_atomic() likewise needs an atomic RMW
+// between itself and the wake-up (rules/primitives/barriers.yaml, pairedRmw). The first
 // store of the same word (and bit) reached with none in between is flagged (clear_bit,
 // clear_bit_unlock: RELEASE orders the earlier accesses, not the later wait-queue read;
 // WRITE_ONCE, atomic_set, a plain store). clear_and_wake_up_bit() and wake_up_var_locked() under the
@@ -21,7 +25,7 @@
 // waitqueue_active() check, which needs the same barrier).
 import type { AnalysisEvent, CallEvent, Check, FunctionModel } from '../../engine/types.js';
 import { normaliseExpr } from '../../engine/index.js';
-import { callText, fieldKey, wordOfCall } from './lock-word.js';
+import { callText, fieldKey, isAtomicRmw, wordOfCall } from './lock-word.js';
 import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-wake-without-barrier';
@@ -78,10 +82,21 @@ export const wakeWithoutBarrier: Check = {
           // A one-way fence passed on the way (smp_wmb after the store) is named in the message:
           // it looks like the barrier the rule asks for, but the wake-up's check is a load.
           let oneWayFence: CallEvent | null = null;
+          // smp_mb__after_atomic() passed on the way, waiting for an atomic RMW before it; an atomic
+          // RMW passed between smp_mb__before_atomic() and the wake-up.
+          let afterAtomic: CallEvent | null = null;
+          let unpaired: CallEvent | null = null;
+          let rmwBeforeWake = false;
           for (let k = i - 1; k >= 0; k--) {
             const e = fn.events[k]!;
             if (e.kind === 'return') return;
-            if (e.kind === 'call' && e.primitive?.op === 'fence' && e.primitive.ordering === 'full') return;
+            if (e.kind === 'call' && e.primitive?.op === 'fence' && e.primitive.ordering === 'full') {
+              const paired = e.primitive.pairedRmw;
+              if (!paired || (paired === 'following' && rmwBeforeWake)) return;
+              if (paired === 'preceding') afterAtomic ??= e;
+              else unpaired ??= e;
+              continue;
+            }
             if (e.kind === 'call' && e.primitive?.op === 'fence' && e.primitive.orders && !oneWayFence) oneWayFence = e;
             // A call the knowledge base does not know may hold a barrier (or take the waiters'
             // lock): only a store and wake-up with nothing unknown between them are judged.
@@ -90,16 +105,20 @@ export const wakeWithoutBarrier: Check = {
             if (e.kind === 'call' && e.primitive && ['lock', 'unlock', 'trylock'].includes(e.primitive.op)) return;
             const s = storeOf(e, target);
             if (s === 'ordered') return;
+            const rmw = e.kind === 'call' && isAtomicRmw(e.primitive);
+            // The RMW smp_mb__after_atomic() pairs with: it orders this RMW and all before it.
+            if (afterAtomic && rmw) return;
             if (s === 'store') {
-              report(fn, e, ev, target, oneWayFence);
+              report(fn, e, ev, target, oneWayFence, afterAtomic ?? unpaired);
               return;
             }
+            if (rmw) rmwBeforeWake = true;
           }
         });
       },
     };
 
-    function report(fn: FunctionModel, store: AnalysisEvent, wake: CallEvent, target: { word: string; bit: string | null }, oneWayFence: CallEvent | null): void {
+    function report(fn: FunctionModel, store: AnalysisEvent, wake: CallEvent, target: { word: string; bit: string | null }, oneWayFence: CallEvent | null, unpaired: CallEvent | null): void {
       const f = herdName(target.word.replace(/^&/, ''), 'flag');
       const q = herdName('', 'waitq', [f]);
       const storeText = callText(store);
@@ -133,7 +152,7 @@ export const wakeWithoutBarrier: Check = {
         fn,
         line: wake.line,
         key: fieldKey(target.word.replace(/^&/, '')) + (target.bit ? `#${target.bit}` : '') + '#wake',
-        message: `${callText(wake)} follows ${storeText} (line ${storeLine}) with no full barrier in between${oneWayFence ? ` (${oneWayFence.callee}() on line ${oneWayFence.line} orders ${oneWayFence.primitive?.orders} only, and the wake-up's check of the wait queue is a load after a store)` : ''}: the wake-up's check of the wait queue can pass before the store is visible, while a waiter that just queued itself still sees the old value and sleeps forever; ${fix}`,
+        message: `${callText(wake)} follows ${storeText} (line ${storeLine}) with no full barrier in between${oneWayFence ? ` (${oneWayFence.callee}() on line ${oneWayFence.line} orders ${oneWayFence.primitive?.orders} only, and the wake-up's check of the wait queue is a load after a store)` : ''}${unpaired ? ` (${unpaired.callee}() on line ${unpaired.line} is a full barrier only together with an atomic read-modify-write ${unpaired.primitive?.pairedRmw === 'preceding' ? `before it, and ${storeText} is not one` : 'after it, and none comes before the wake-up'}: here it orders nothing, atomic_t.txt)` : ''}: the wake-up's check of the wait queue can pass before the store is visible, while a waiter that just queued itself still sees the old value and sleeps forever; ${fix}`,
         introducedLines: [storeLine, wake.line],
         reproduction: {
           litmus,
