@@ -168,6 +168,57 @@ void replay_word_update(struct replay *rp, int status)
   assert.deepEqual(await findings(body.replace(/smp_mb__before_atomic/g, 'smp_mb'), UNLOCK), []);
 });
 
+test('after a relaxed lock-taking RMW: smp_mb__after_atomic() pairs with it; after a local_t op or as smp_mb__before_atomic() it does not', async () => {
+  const body = `static bool word_take(unsigned long *word)
+{
+	if (xchg_relaxed(word, REPLAY_LOCKED))
+		return false;
+	smp_mb__after_atomic();
+	return true;
+}
+
+static bool word_take_before(struct replay *rp)
+{
+	if (xchg_relaxed(&rp->waiters, REPLAY_LOCKED))
+		return false;
+	smp_mb__before_atomic();
+	rp->gen++;
+	return true;
+}
+
+static bool mode_take(struct csdev *csdev, int mode)
+{
+	if (local_cmpxchg(&csdev->mode, REPLAY_UNLOCKED, REPLAY_BUSY) != REPLAY_UNLOCKED)
+		return false;
+	smp_mb__after_atomic();
+	return true;
+}
+`;
+  const got = await findings(body, 'bitlock-relaxed-acquire');
+  // word_take() is silent; word_take_before() has a plain store, not an RMW, after its barrier (a
+  // barrier at the end of the function is left alone: the caller's next access is out of view);
+  // local_cmpxchg() is
+  // not an atomic RMW across CPUs (local_ops.rst), so there is nothing to pair with.
+  assert.deepEqual(
+    got.map((f) => f.line),
+    [11, 20],
+    JSON.stringify(got),
+  );
+});
+
+test('a wait loop that exits on READ_ONCE(): smp_mb__after_atomic() after it orders nothing, smp_mb() does', async () => {
+  const body = `static int node_lock_wait(struct replay *node)
+{
+	while (!READ_ONCE(node->done))
+		cpu_relax();
+	smp_mb__after_atomic();
+	return READ_ONCE(node->status);
+}
+`;
+  assert.equal((await findings(body, 'bitlock-wait-without-acquire')).length, 1);
+  assert.deepEqual(await findings(body.replace('smp_mb__after_atomic', 'smp_mb'), 'bitlock-wait-without-acquire'), []);
+});
+
 const hunk = (context: string) => `diff --git a/fs/replay/state.c b/fs/replay/state.c
 --- a/fs/replay/state.c
 +++ b/fs/replay/state.c
