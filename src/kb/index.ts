@@ -23,6 +23,42 @@ export interface Facts {
   wrappers: Record<string, string>;
   /** A generated sleep table's lines (schema.ts sleepTableSchema), made primitives on demand. */
   sleepTable?: string;
+  /** Sources Kconfig never builds with an option set (schema.ts neverBuiltWithSchema). */
+  neverBuilt?: { option: string; entries: NeverBuiltEntry[] };
+}
+
+/** A kernel path Kconfig never builds with some option: `path` (a directory ends in `/`) is built
+ *  only under `symbol`, which cannot be enabled with the option (`where`: the Kconfig file:line of
+ *  the `depends on !OPTION`, or of the dependency on `via`, a symbol that has one). */
+export interface NeverBuiltEntry {
+  path: string;
+  symbol: string;
+  where: string;
+  via?: string | undefined;
+}
+
+/** The engine's knowledge base plus the facts only the pipeline's filters read. */
+export interface RulesKnowledgeBase extends KnowledgeBase {
+  /** The entry saying Kconfig never builds `file` with CONFIG_`option`=y, if any. `file` may be
+   *  kernel-relative (a patch's path) or absolute (a scanned file): an entry matches whole path
+   *  components at the end (a file) or inside (a directory), never part of one. */
+  neverBuiltWith(option: string, file: string): NeverBuiltEntry | undefined;
+}
+
+/** Path components of a file, `\` read as `/` (a Windows scan path). */
+const componentsOf = (path: string) => path.replace(/\\/g, '/').split('/').filter((c) => c !== '' && c !== '.');
+
+/** Whether the entry's components occur in the file's: at the end for a file entry, before the
+ *  last component for a directory entry. Any prefix is allowed: the tree's root is not known. */
+function entryCovers(entry: NeverBuiltEntry, fileParts: readonly string[]): boolean {
+  const isDir = entry.path.endsWith('/');
+  const parts = componentsOf(entry.path);
+  const last = fileParts.length - (isDir ? 1 : 0); // the window must end by here
+  for (let start = isDir ? 0 : last - parts.length; start >= 0 && start + parts.length <= last; start++) {
+    if (parts.every((p, i) => fileParts[start + i] === p)) return true;
+    if (!isDir) break;
+  }
+  return false;
 }
 
 async function ruleFiles(dir: string): Promise<string[]> {
@@ -42,13 +78,15 @@ async function ruleFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-export function buildKnowledgeBase(all: Facts[], source = 'rules'): KnowledgeBase {
+export function buildKnowledgeBase(all: Facts[], source = 'rules'): RulesKnowledgeBase {
   const prims = new Map<string, Primitive>();
   const orders: LockOrderFact[] = [];
   const fields: FieldTypeFact[] = [];
   const wrapperNames: Record<string, string> = {};
   const tables: string[] = [];
+  const neverBuilt = new Map<string, NeverBuiltEntry[]>();
   for (const f of all) {
+    if (f.neverBuilt) neverBuilt.set(f.neverBuilt.option, [...(neverBuilt.get(f.neverBuilt.option) ?? []), ...f.neverBuilt.entries]);
     for (const p of f.primitives) prims.set(p.name, p);
     orders.push(...f.lockOrders);
     fields.push(...f.fieldTypes);
@@ -85,6 +123,12 @@ export function buildKnowledgeBase(all: Facts[], source = 'rules'): KnowledgeBas
       return wild.find((w) => w.re.test(c))?.fact;
     },
     wrappers: () => wrappers,
+    neverBuiltWith: (option, file) => {
+      const entries = neverBuilt.get(option);
+      if (!entries) return undefined;
+      const parts = componentsOf(file);
+      return entries.find((e) => entryCovers(e, parts));
+    },
   };
 }
 
@@ -179,7 +223,7 @@ function validatorSource(): string {
 async function loadRuleFiles(): Promise<Facts[]> {
   const files = await ruleFiles(RULES_DIR);
   const named = await Promise.all(files.map(async (f) => ({ name: relative(join(RULES_DIR, '..'), f), text: await readFile(f, 'utf8') })));
-  const key = contentKey('rules-facts-v1', validatorSource(), ...named.flatMap((r) => [r.name, r.text]));
+  const key = contentKey('rules-facts-v2', validatorSource(), ...named.flatMap((r) => [r.name, r.text]));
   const cached = readCached(key);
   if (Array.isArray(cached)) return cached as Facts[];
   const { parseRulesText } = await import('./validate.js');
@@ -188,7 +232,7 @@ async function loadRuleFiles(): Promise<Facts[]> {
   return out;
 }
 
-export async function loadKnowledgeBase(extra: ExtraFacts = {}): Promise<KnowledgeBase> {
+export async function loadKnowledgeBase(extra: ExtraFacts = {}): Promise<RulesKnowledgeBase> {
   cached ??= loadRuleFiles();
   let facts: Facts[];
   try {

@@ -81,6 +81,21 @@ export const sleepTableSchema = z.strictObject({
   }),
 });
 
+/** Sources a kernel's Kconfig never builds with an option set (rules/kconfig/never-rt-6.12.yaml,
+ *  made by scripts/gen-kconfig-rt.mjs): `path` is kernel-relative, a directory ends in `/`;
+ *  `where` is the Kconfig file:line that gives `symbol` (or `via`, a symbol it depends on) its
+ *  `depends on !OPTION`. */
+export const neverBuiltEntrySchema = z.strictObject({
+  path: z.string().refine((p) => !p.startsWith('/') && p.replace(/\/$/, '').split('/').every((c) => c !== '' && c !== '.' && c !== '..'), 'a kernel-relative path (no leading /, no empty, . or .. components)'),
+  symbol: z.string().regex(/^\w+$/),
+  where: z.string().regex(/^[\w.+,/-]+:\d+$/, 'Kconfig file:line'),
+  via: z.string().regex(/^\w+$/).optional(),
+});
+export const neverBuiltWithSchema = z.strictObject({
+  option: z.string().regex(/^\w+$/, 'a Kconfig symbol without CONFIG_'),
+  entries: z.array(neverBuiltEntrySchema),
+});
+
 // Top level is open: other sections (e.g. gfp.yaml's) are read by the modules that own them.
 export const rulesFileSchema = z.looseObject({
   primitives: z.array(z.union([primitiveSchema, primitiveGroupSchema])).optional(),
@@ -88,6 +103,7 @@ export const rulesFileSchema = z.looseObject({
   fieldTypes: z.array(fieldTypeSchema).optional(),
   wrappers: z.record(z.string(), z.string()).optional(),
   sleepTable: sleepTableSchema.optional(),
+  neverBuiltWith: neverBuiltWithSchema.optional(),
 });
 
 export type RulesFile = z.infer<typeof rulesFileSchema>;

@@ -58,7 +58,8 @@ export function parseRulesText(name: string, text: string): Facts {
     } else primitives.push(p as Primitive);
   }
   const sleepTable = r.data.sleepTable ? { sleepTable: r.data.sleepTable.lines } : {};
-  return { primitives, lockOrders: r.data.lockOrders ?? [], fieldTypes: r.data.fieldTypes ?? [], wrappers: r.data.wrappers ?? {}, ...sleepTable };
+  const neverBuilt = r.data.neverBuiltWith ? { neverBuilt: r.data.neverBuiltWith } : {};
+  return { primitives, lockOrders: r.data.lockOrders ?? [], fieldTypes: r.data.fieldTypes ?? [], wrappers: r.data.wrappers ?? {}, ...sleepTable, ...neverBuilt };
 }
 
 export function validateExtra(extra: ExtraFacts): Facts {
