@@ -10,7 +10,7 @@ import { allChecks } from './checks/index.js';
 import { applyConfig, llmEnabled, type Config, defaultConfig } from './config/index.js';
 import { VERSION } from './version.js';
 import type { LlmStats } from './llm/index.js';
-import { suppressFindings, seriesSuppressionText, diskSuppressionText, type SuppressionText } from './filter/index.js';
+import { suppressFindings, seriesSuppressionText, diskSuppressionText, dropNeverBuilt, type NeverBuiltFacts, type SuppressionText } from './filter/index.js';
 
 export interface ReviewOptions {
   /** A git repository for whole-file analysis: files come from its objects when it holds the
@@ -42,7 +42,7 @@ export async function reviewSeries(seriesList: Series[], opts: ReviewOptions = {
     try {
       const result = await analyzeSeries(series, { sources, kb, checks });
       // Suppressions are read from this series' own sources (the --tree session's whole files).
-      let seriesFindings = await decideAndFilter(result.findings, notes, config, seriesSuppressionText([series], sources));
+      let seriesFindings = await decideAndFilter(result.findings, notes, config, seriesSuppressionText([series], sources), kb);
       if (llmEnabled(config.llm)) {
         const { refineFindings } = await import('./llm/index.js'); // only when the LLM is on
         // Wording and triage only: the LLM sees findings the engine decided and never adds one.
@@ -113,15 +113,17 @@ async function openSources(series: Series, opts: ReviewOptions, notes: string[])
 }
 
 /** The stages after analysis, the same for every door: LKMM verdicts (a finding whose bad outcome
- *  the model forbids is dropped), rule settings from the configuration, then in-code
- *  `lockreview: ignore` comments (the misuse findings those add pass the same rule settings). */
-async function decideAndFilter(findings: Finding[], notes: string[], config: Config, text: SuppressionText): Promise<Finding[]> {
+ *  the model forbids is dropped), rule settings from the configuration, in-code
+ *  `lockreview: ignore` comments (the misuse findings those add pass the same rule settings), then
+ *  Kconfig facts: a finding that needs an option the flagged file is never built with is dropped
+ *  with a note (after the suppressions, so that a comment for it is not reported unused). */
+async function decideAndFilter(findings: Finding[], notes: string[], config: Config, text: SuppressionText, kb: NeverBuiltFacts): Promise<Finding[]> {
   // The LKMM checker is loaded only when a finding carries a litmus test (bitlock findings do):
   // most series have none, and its parser and model are a good part of the start-up code.
   const decided = findings.some((f) => f.reproduction?.litmus) ? (await import('./litmus/index.js')).attachVerdicts(findings, notes) : findings;
   const configured = applyConfig(decided, config);
   const suppressed = await suppressFindings(configured, text, { strict: config.strict });
-  return [...suppressed.findings, ...applyConfig(suppressed.misuse, config)];
+  return dropNeverBuilt([...suppressed.findings, ...applyConfig(suppressed.misuse, config)], kb, notes);
 }
 
 function addStats(a: LlmStats | undefined, b: LlmStats): LlmStats {
@@ -151,7 +153,7 @@ export async function scanPaths(paths: string[], opts: { config?: Config; onThro
   const kb = await loadKnowledgeBase(config.facts);
   // The full registry and the config's facts: what a worker thread needs to rebuild both.
   const result = await analyzeFiles(paths, { kb, checks: allChecks(), parallel: { facts: config.facts } });
-  const findings = await decideAndFilter(result.findings, result.notes, config, diskSuppressionText());
+  const findings = await decideAndFilter(result.findings, result.notes, config, diskSuppressionText(), kb);
   const ms = Math.round(performance.now() - t0);
   opts.onThroughput?.({ files: result.files, lines: result.lines, ms, threads: result.threads });
   return {

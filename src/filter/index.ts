@@ -1,4 +1,4 @@
-// Filters that annotate findings after analysis: in-code suppressions.
+// Filters that annotate or drop findings after analysis: in-code suppressions, Kconfig facts.
 export {
   suppressFindings,
   seriesSuppressionText,
@@ -10,3 +10,4 @@ export {
   type SuppressResult,
 } from './suppress.js';
 export { findSuppressions, linesOf, covers, type LineText, type SuppressionComment } from './suppression-comments.js';
+export { dropNeverBuilt, requiredOptions, type NeverBuiltFacts } from './never-built.js';
