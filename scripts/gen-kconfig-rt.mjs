@@ -17,14 +17,14 @@
 //     definitions; found by rounds to a fixpoint. Anything under `||` (not a top-level conjunct),
 //     and `default`, `select`, `imply` and `visible if` lines, is ignored.
 //  2. Makefiles. Every token naming `x.o` or `dir/` on an assignment line is a mention of
-//     `x.c` beside the Makefile (kept only when it exists) or of the directory. A mention is gated
-//     when the assignment's left side is `<name>-$(CONFIG_SYM)` with SYM from step 1. A path is
-//     listed only when every mention of it is gated (conservative: a file also built
-//     unconditionally, or under another symbol, is left out). Paths inside a listed directory are
-//     not repeated.
-// Blind spots: `#ifdef CONFIG_SYM` blocks inside files built on RT, composite objects
-// (`foo-y += a.o` where foo.o is gated) and Makefile `ifdef` blocks are not followed; only the
-// architectures present in the tree are seen.
+//     `x.c` beside the Makefile (listed only when it exists) or of the directory. A mention is
+//     gated when the assignment's left side is `<name>-$(CONFIG_SYM)` with SYM from step 1, or when
+//     it is a part of a composite object (`foo-y += x.o`, `foo-objs`) whose `foo.o` is gated. A
+//     path is listed only when every mention of it is gated by the same symbol (conservative: a
+//     file also built unconditionally, or under another symbol, is left out). Paths inside a
+//     listed directory are not repeated.
+// Blind spots: `#ifdef CONFIG_SYM` blocks inside files built on RT and Makefile `ifdef` blocks are
+// not followed; only the architectures present in the tree are seen.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,32 +203,53 @@ function neverSymbols(tree, kconfigFiles) {
   return never;
 }
 
-/** Step 2: path -> symbol, for the paths every Makefile mention of which is gated by a never symbol. */
+/** Step 2: path -> symbol, for the paths every Makefile mention of which is gated by a never symbol.
+ *  A part of a composite object (`foo-y += a.o`, `foo-objs := a.o`, `foo-$(CONFIG_X) += a.o` beside
+ *  `obj-... += foo.o`) is gated as the composite is, or by its own never symbol. */
 function gatedPaths(tree, makefiles, never) {
-  const mentions = new Map(); // path -> [symbol | null]
-  const mention = (path, sym) => mentions.set(path, [...(mentions.get(path) ?? []), sym]);
+  const objects = new Map(); // `dir/x.o` -> [{ sym, module }]
+  const dirs = new Map(); // `dir/` -> [{ sym }]
+  const add = (map, key, m) => map.set(key, [...(map.get(key) ?? []), m]);
   for (const mk of makefiles) {
     const dir = posix.dirname(mk);
     for (const { text: raw } of logicalLines(readFileSync(join(tree, mk), 'utf8'))) {
       const text = raw.replace(/#.*$/, '');
       const m = /^\s*([\w$()-]+?)\s*(?::=|\+=|\?=|=)\s*(.*)$/.exec(text);
       if (!m) continue;
-      const gate = /^[\w-]+-\$\(CONFIG_(\w+)\)$/.exec(m[1])?.[1];
-      const sym = gate && never.has(gate) ? gate : null;
+      const lhs = /^([\w-]+)-(?:y|objs|\$\(CONFIG_(\w+)\))$/.exec(m[1]);
+      const sym = lhs?.[2] && never.has(lhs[2]) ? lhs[2] : null;
+      const module = lhs ? posix.normalize(posix.join(dir, `${lhs[1]}.o`)) : null;
       for (const tok of m[2].split(/\s+/)) {
         if (!tok || tok.includes('$')) continue;
-        if (tok.endsWith('.o')) {
-          const c = posix.normalize(posix.join(dir, tok.slice(0, -2) + '.c'));
-          if (existsSync(join(tree, c))) mention(c, sym);
-        } else if (tok.endsWith('/')) {
-          const d = posix.normalize(posix.join(dir, tok)).replace(/\/?$/, '/');
-          if (existsSync(join(tree, d)) && statSync(join(tree, d)).isDirectory()) mention(d, sym);
-        }
+        if (tok.endsWith('.o')) add(objects, posix.normalize(posix.join(dir, tok)), { sym, module });
+        else if (tok.endsWith('/')) add(dirs, posix.normalize(posix.join(dir, tok)).replace(/\/?$/, '/'), { sym });
       }
     }
   }
+  const memo = new Map();
+  /** The one never symbol all mentions of `key` are gated by, or null. */
+  const gateOf = (mentions, seen) => {
+    const syms = mentions.map((m) => m.sym ?? (m.module ? objectGate(m.module, seen) : null));
+    return syms.every(Boolean) && new Set(syms).size === 1 ? syms[0] : null;
+  };
+  const objectGate = (key, seen = new Set()) => {
+    if (memo.has(key)) return memo.get(key);
+    if (seen.has(key) || !objects.has(key)) return null;
+    seen.add(key);
+    const sym = gateOf(objects.get(key), seen);
+    memo.set(key, sym);
+    return sym;
+  };
   const listed = new Map();
-  for (const [path, syms] of mentions) if (syms.every(Boolean) && new Set(syms).size === 1) listed.set(path, syms[0]);
+  for (const key of objects.keys()) {
+    const c = key.replace(/\.o$/, '.c');
+    const sym = objectGate(key);
+    if (sym && existsSync(join(tree, c))) listed.set(c, sym);
+  }
+  for (const [d, mentions] of dirs) {
+    const sym = gateOf(mentions, new Set());
+    if (sym && existsSync(join(tree, d)) && statSync(join(tree, d)).isDirectory()) listed.set(d, sym);
+  }
   // A path inside a listed directory is covered by the directory's entry.
   for (const path of [...listed.keys()]) {
     for (let d = posix.dirname(path.replace(/\/$/, '')); d !== '.' && d !== '/'; d = posix.dirname(d)) {
