@@ -3,7 +3,7 @@
 // line on the + side, the hunk header naming the function, realistic context) and its fixed
 // counterpart. `rule` is the finding the buggy form must draw on `line` (post-image); the fixed
 // form must draw none. Used by fix-shapes.test.ts.
-import { oneHunkDiff, swap } from '../../helpers/one-hunk-diff.js';
+import { oneHunkDiff, postImageLines, swap } from '../../helpers/one-hunk-diff.js';
 
 export interface FixShape {
   name: string;
@@ -21,14 +21,9 @@ function shape(name: string, rule: FixShape['rule'], file: string, start: number
 }
 
 function firstAddedLine(text: string): number {
-  let n = 0;
-  for (const l of text.split('\n')) {
-    const h = /^@@ -\d+,\d+ \+(\d+),\d+ @@/.exec(l);
-    if (h) n = Number(h[1]);
-    else if (l.startsWith('+') && !l.startsWith('+++')) return n;
-    else if (n && (l.startsWith(' ') || l === '')) n++;
-  }
-  throw new Error('no added line');
+  const hit = postImageLines(text).find((l) => l.added);
+  if (!hit) throw new Error('no added line');
+  return hit.line;
 }
 
 export const FIX_SHAPES: FixShape[] = [

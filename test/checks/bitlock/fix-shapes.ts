@@ -5,7 +5,7 @@
 // on `line` (post-image); the fixed form must draw none. `knownMiss` marks a shape the checks do
 // not find yet, with the reason: the suite asserts the miss so that it stays honest and notices
 // when the shape starts being found. Used by fix-shapes.test.ts.
-import { oneHunkDiff, swap } from '../../helpers/one-hunk-diff.js';
+import { oneHunkDiff, postImageLines, swap } from '../../helpers/one-hunk-diff.js';
 
 export type BitlockRule = 'bitlock-unlock-without-release' | 'bitlock-relaxed-acquire' | 'bitlock-wait-without-acquire' | 'bitlock-failed-cmpxchg-ordering' | 'bitlock-wake-without-barrier';
 
@@ -23,18 +23,9 @@ export interface FixShape {
 /** Post-image line of the first line of the buggy form that contains `marker` (the first added
  *  line when no marker is given). */
 function lineOf(text: string, marker?: string): number {
-  let n = 0;
-  for (const l of text.split('\n')) {
-    const h = /^@@ -\d+,\d+ \+(\d+),\d+ @@/.exec(l);
-    if (h) {
-      n = Number(h[1]);
-      continue;
-    }
-    if (!n || l.startsWith('-') || l.startsWith('+++')) continue;
-    if (marker ? l.includes(marker) : l.startsWith('+')) return n;
-    n++;
-  }
-  throw new Error(`no line ${marker ?? 'added'}`);
+  const hit = postImageLines(text).find((l) => (marker ? l.raw.includes(marker) : l.added));
+  if (!hit) throw new Error(`no line ${marker ?? 'added'}`);
+  return hit.line;
 }
 
 function shape(name: string, rule: BitlockRule, file: string, start: number, header: string, body: string[], s: { bug: string[]; fix: string[] }, opts: { at?: string; knownMiss?: string } = {}): FixShape {

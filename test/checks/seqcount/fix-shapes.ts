@@ -6,6 +6,8 @@
 // checks cannot find yet is kept with `known: 'miss'` and the reason, so the suite stays honest.
 // Used by fix-shapes.test.ts.
 
+import { postImageLines } from '../../helpers/one-hunk-diff.js';
+
 export type SeqcountRule =
   | 'seqcount-writer-preemptible'
   | 'seqcount-writer-irq-unsafe'
@@ -55,20 +57,9 @@ function render(file: string, hunks: Hunk[], form: 'bug' | 'fix'): string {
 /** Post-image line number of the last added or context line containing `at` (the process-context
  *  writer comes after the IRQ handler in these files). */
 function lineOf(text: string, at: string): number {
-  let n = 0;
-  let found = 0;
-  for (const l of text.split('\n')) {
-    const h = /^@@ -\d+,\d+ \+(\d+),\d+ @@/.exec(l);
-    if (h) {
-      n = Number(h[1]);
-      continue;
-    }
-    if (!n || l.startsWith('-') || l.startsWith('+++')) continue;
-    if (l.slice(1).includes(at)) found = n;
-    n++;
-  }
-  if (!found) throw new Error(`no line with ${at}`);
-  return found;
+  const hit = postImageLines(text).findLast((l) => l.raw.slice(1).includes(at));
+  if (!hit) throw new Error(`no line with ${at}`);
+  return hit.line;
 }
 
 function shape(name: string, modelledOn: string, rule: SeqcountRule, file: string, at: string, hunks: Hunk[], known?: string): SeqcountFixShape {

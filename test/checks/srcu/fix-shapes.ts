@@ -6,6 +6,8 @@
 // the checks cannot catch yet, with the reason; the suite asserts that it is still missed, so a
 // change that starts catching it has to update this file. Used by fix-shapes.test.ts.
 
+import { postImageLines } from '../../helpers/one-hunk-diff.js';
+
 export type SrcuRule =
   | 'srcu-deref-outside-read-side'
   | 'srcu-read-unlock-mismatch'
@@ -56,19 +58,7 @@ function shape(name: string, rule: SrcuRule, file: string, anchor: string, hunks
 
 /** Post-image line numbers of the lines whose trimmed text is `anchor` (as the corpus scorer finds them). */
 export function anchorLines(diff: string, anchor: string): number[] {
-  const found: number[] = [];
-  let n = 0;
-  for (const l of diff.split('\n')) {
-    const h = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(l);
-    if (h) {
-      n = Number(h[1]);
-      continue;
-    }
-    if (!n || l.startsWith('-') || l.startsWith('+++')) continue;
-    if (l.slice(1).trim() === anchor.trim()) found.push(n);
-    n++;
-  }
-  return found;
+  return postImageLines(diff).filter((l) => l.raw.slice(1).trim() === anchor.trim()).map((l) => l.line);
 }
 
 export const SRCU_FIX_SHAPES: SrcuFixShape[] = [
