@@ -6,18 +6,7 @@ import assert from 'node:assert/strict';
 import type { Check, FunctionModel } from '../../src/engine/types.js';
 import { analyzeSeries, analyzeUnits, hunkUnits, modelUnit } from '../../src/engine/index.js';
 import { loadKnowledgeBase } from '../../src/kb/index.js';
-import { parseDiff } from '../../src/diff/index.js';
-import type { Series } from '../../src/model/index.js';
-
-function series(diffs: string[]): Series {
-  return {
-    subject: 's', messageId: null, version: 1, prefixes: [], cover: null, baseCommit: null, missing: [], notes: [], source: 'test',
-    patches: diffs.map((d, i) => ({
-      index: i + 1, total: diffs.length, subject: `p${i + 1}`, rawSubject: '', messageId: null, inReplyTo: null, references: [], from: null,
-      date: null, to: [], cc: [], description: '', commit: null, files: parseDiff(d, { input: 't' }).files, diffText: d,
-    })),
-  };
-}
+import { seriesFromDiffs } from '../helpers/check-tester.js';
 
 const hunk = '@@ -10,5 +10,7 @@ static void f(struct kvm *kvm)\n \tspin_lock(&kvm->lock);\n+\tmsleep(1);\n \tx();\n+\tspin_unlock(&kvm->lock);\n \ty();\n \tz();\n }\n';
 const diff = (other: string) => `diff --git a/virt/a.c b/virt/a.c\n--- a/virt/a.c\n+++ b/virt/a.c\n${hunk}${other}`;
@@ -32,7 +21,7 @@ function content(fn: FunctionModel): string {
 
 test('a repeated unit gets its own models, equal to a walk of its own', async () => {
   const kb = await loadKnowledgeBase();
-  const s = series([p1, p2]);
+  const s = seriesFromDiffs([p1, p2]);
   const units = s.patches.flatMap((p) => p.files.flatMap((f) => hunkUnits(f, p.index)));
   assert.equal(units.length, 3);
   assert.equal(units[0]!.text, units[1]!.text); // the repeated hunk
@@ -61,7 +50,7 @@ test('checks see the copy as a function of its own patch', async () => {
       },
     }),
   };
-  const r = await analyzeSeries(series([p1, p2]), { sources: null, kb, checks: [record] });
+  const r = await analyzeSeries(seriesFromDiffs([p1, p2]), { sources: null, kb, checks: [record] });
   assert.equal(r.functions, 3);
   assert.deepEqual(seen, [['f', 1, 1], ['f', 2, 1]]);
 });

@@ -10,9 +10,7 @@ import { analyzeFiles, analyzeSeries } from '../../src/engine/index.js';
 import { loadKnowledgeBase } from '../../src/kb/index.js';
 import { parseRulesText } from '../../src/kb/validate.js';
 import { InputError } from '../../src/errors.js';
-import { parseDiff } from '../../src/diff/index.js';
-import type { Series } from '../../src/model/index.js';
-import { runChecksOnSource } from '../helpers/check-tester.js';
+import { runChecksOnSource, seriesFromDiffs } from '../helpers/check-tester.js';
 import { runCli } from '../helpers/cli.js';
 
 /** Reports every call to `bad()` with the held locks as key. */
@@ -43,21 +41,11 @@ test('introduced follows the changed lines', async () => {
   assert.deepEqual(f.map((x) => [x.line, x.introduced]), [[4, false], [6, true]]);
 });
 
-function series(diffs: string[]): Series {
-  return {
-    subject: 's', messageId: null, version: 1, prefixes: [], cover: null, baseCommit: null, missing: [], notes: [], source: 'test',
-    patches: diffs.map((d, i) => ({
-      index: i + 1, total: diffs.length, subject: `p${i + 1}`, rawSubject: '', messageId: null, inReplyTo: null, references: [], from: null,
-      date: null, to: [], cc: [], description: '', commit: null, files: parseDiff(d, { input: 't' }).files, diffText: d,
-    })),
-  };
-}
-
 test('a finding is reported by the patch that introduces it, not again by later ones', async () => {
   const p1 = 'diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1,3 +1,4 @@ void f(void)\n {\n+\tbad();\n \tx();\n }\n';
   const p2 = 'diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1,4 +1,5 @@ void f(void)\n {\n \tbad();\n \tx();\n+\ty();\n }\n';
   const kb = await loadKnowledgeBase();
-  const r = await analyzeSeries(series([p1, p2]), { sources: null, kb, checks: [badCall] });
+  const r = await analyzeSeries(seriesFromDiffs([p1, p2]), { sources: null, kb, checks: [badCall] });
   assert.deepEqual(r.findings.map((f) => [f.patch, f.line, f.function, f.introduced]), [[1, 2, 'f', true]]);
 });
 

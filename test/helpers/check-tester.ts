@@ -43,19 +43,7 @@ export async function runChecksOnSource(code: string, opts: SourceOptions): Prom
 
 export async function runChecksOnPatch(diffText: string, opts: { checks: Check[] }): Promise<Finding[]> {
   const kb = await loadKnowledgeBase();
-  const series: Series = {
-    subject: 'test',
-    messageId: null,
-    version: 1,
-    prefixes: [],
-    cover: null,
-    baseCommit: null,
-    patches: [patchFromDiff(diffText)],
-    missing: [],
-    notes: [],
-    source: 'test',
-  };
-  const r = await analyzeSeries(series, { sources: null, kb, checks: opts.checks });
+  const r = await analyzeSeries(seriesFromDiffs([diffText]), { sources: null, kb, checks: opts.checks });
   const failed = r.notes.filter((n) => n.startsWith('check '));
   if (failed.length) throw new Error(failed.join('\n'));
   return r.findings;
@@ -80,6 +68,22 @@ export function patchFromDiff(diffText: string, index = 1, total = 1): Patch {
     commit: null,
     files: parseDiff(diffText, { input: `p${index}.diff` }).files,
     diffText,
+  };
+}
+
+/** A series of one patch per unified diff, in order (hunk-only analysis of a test's own diffs). */
+export function seriesFromDiffs(diffs: string[]): Series {
+  return {
+    subject: 'test',
+    messageId: null,
+    version: 1,
+    prefixes: [],
+    cover: null,
+    baseCommit: null,
+    patches: diffs.map((d, i) => patchFromDiff(d, i + 1, diffs.length)),
+    missing: [],
+    notes: [],
+    source: 'test',
   };
 }
 
