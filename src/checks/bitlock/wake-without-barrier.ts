@@ -25,7 +25,7 @@
 // waitqueue_active() check, which needs the same barrier).
 import type { AnalysisEvent, CallEvent, Check, FunctionModel } from '../../engine/types.js';
 import { normaliseExpr } from '../../engine/index.js';
-import { callText, fieldKey, isAtomicRmw, wordOfCall } from './lock-word.js';
+import { callText, fenceHolds, fieldKey, wordOfCall } from './lock-word.js';
 import { herdName, interleaving, litmusName, renderLitmus } from './litmus.js';
 
 const ID = 'bitlock-wake-without-barrier';
@@ -57,6 +57,8 @@ function storeOf(ev: AnalysisEvent, target: { word: string; bit: string | null }
   return p.ordering === 'full' ? 'ordered' : 'store';
 }
 
+const pairedOf = (e: AnalysisEvent | undefined) => (e?.kind === 'call' ? e.primitive?.pairedRmw : undefined);
+
 export const wakeWithoutBarrier: Check = {
   meta: {
     id: ID,
@@ -82,19 +84,16 @@ export const wakeWithoutBarrier: Check = {
           // A one-way fence passed on the way (smp_wmb after the store) is named in the message:
           // it looks like the barrier the rule asks for, but the wake-up's check is a load.
           let oneWayFence: CallEvent | null = null;
-          // smp_mb__after_atomic() passed on the way, waiting for an atomic RMW before it; an atomic
-          // RMW passed between smp_mb__before_atomic() and the wake-up.
-          let afterAtomic: CallEvent | null = null;
-          let unpaired: CallEvent | null = null;
-          let rmwBeforeWake = false;
+          // smp_mb__after_atomic() / smp_mb__before_atomic() passed on the way: they settle it only
+          // with an atomic RMW between the store and the wake-up on their side (fenceHolds), judged
+          // once the store is found.
+          const pairedFences: number[] = [];
           for (let k = i - 1; k >= 0; k--) {
             const e = fn.events[k]!;
             if (e.kind === 'return') return;
             if (e.kind === 'call' && e.primitive?.op === 'fence' && e.primitive.ordering === 'full') {
-              const paired = e.primitive.pairedRmw;
-              if (!paired || (paired === 'following' && rmwBeforeWake)) return;
-              if (paired === 'preceding') afterAtomic ??= e;
-              else unpaired ??= e;
+              if (!e.primitive.pairedRmw) return;
+              pairedFences.push(k);
               continue;
             }
             if (e.kind === 'call' && e.primitive?.op === 'fence' && e.primitive.orders && !oneWayFence) oneWayFence = e;
@@ -105,14 +104,13 @@ export const wakeWithoutBarrier: Check = {
             if (e.kind === 'call' && e.primitive && ['lock', 'unlock', 'trylock'].includes(e.primitive.op)) return;
             const s = storeOf(e, target);
             if (s === 'ordered') return;
-            const rmw = e.kind === 'call' && isAtomicRmw(e.primitive);
-            // The RMW smp_mb__after_atomic() pairs with: it orders this RMW and all before it.
-            if (afterAtomic && rmw) return;
             if (s === 'store') {
-              report(fn, e, ev, target, oneWayFence, afterAtomic ?? unpaired);
+              if (pairedFences.some((f) => fenceHolds(fn.events, f, k, i - 1))) return;
+              // The message names the unpaired barrier nearest the wake-up, an after_atomic first.
+              const unpaired = pairedFences.find((f) => pairedOf(fn.events[f]) === 'preceding') ?? pairedFences[0];
+              report(fn, e, ev, target, oneWayFence, unpaired === undefined ? null : (fn.events[unpaired] as CallEvent));
               return;
             }
-            if (rmw) rmwBeforeWake = true;
           }
         });
       },
